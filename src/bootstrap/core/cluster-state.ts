@@ -1,0 +1,25 @@
+// Is there an etcd cluster already? Three answers, because "could not tell" must never read as "no".
+import type { ClusterState, Observation } from './observation.ts';
+
+export interface ClusterStateView {
+  state: ClusterState;
+  why: string;
+}
+
+export function clusterState(obs: Observation): ClusterStateView {
+  const running = obs.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address);
+  if (running.length > 0) return { state: 'bootstrapped', why: `etcd runs on ${running.join(', ')}` };
+  if (obs.memberList.kind === 'ok') {
+    return { state: 'bootstrapped', why: `etcd member list answers with ${obs.memberList.memberIds.length} member(s)` };
+  }
+  const silent = obs.controlPlanes.filter((c) => c.etcd === 'unknown').map((c) => c.address);
+  if (silent.length > 0) return { state: 'unknown', why: `etcd state of ${silent.join(', ')} is unknown` };
+  if (obs.memberList.kind === 'no-answer') {
+    return { state: 'unknown', why: `etcd member list did not answer: ${obs.memberList.message}` };
+  }
+  if (obs.controlPlanes.length === 0) return { state: 'unknown', why: 'no verified control plane answered' };
+  return {
+    state: 'not-bootstrapped',
+    why: `no verified control plane runs etcd and the member list fails (${obs.memberList.message})`,
+  };
+}

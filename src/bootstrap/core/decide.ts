@@ -1,0 +1,74 @@
+// "May I bootstrap now?" as a pure function of one observation and what the previous round armed.
+// Bootstrapping takes two rounds: a round that elects this node arms it; only a fresh round, after the
+// settle delay, that again elects this node with a quorum and a cluster that is surely not bootstrapped
+// may call Bootstrap. Anything less waits, and the decision says why.
+import { clusterState } from './cluster-state.ts';
+import { electLeader } from './elect.ts';
+import type { Observation } from './observation.ts';
+import { quorumView } from './quorum.ts';
+
+export type WaitReason = 'no-quorum' | 'unknown' | 'self-unverified' | 'follower' | 'leader-changed';
+
+export type Decision =
+  | { kind: 'bootstrapped'; message: string }
+  | { kind: 'wait'; reason: WaitReason; message: string; leader?: string }
+  | { kind: 'arm'; message: string }
+  | { kind: 'bootstrap'; message: string };
+
+export interface DecideInput {
+  observation: Observation;
+  quorumNodes: number;
+  /** The leader address the previous round armed, if it armed one. */
+  armed: string | undefined;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function decide({ observation: obs, quorumNodes, armed }: DecideInput): Decision {
+  const cluster = clusterState(obs);
+  if (cluster.state === 'bootstrapped') return { kind: 'bootstrapped', message: `cluster is bootstrapped: ${cluster.why}` };
+
+  const q = quorumView(obs, quorumNodes);
+  if (!q.reached) {
+    const short = q.need - q.have;
+    const missing = q.missing.length > 0 ? `; not counted: ${q.missing.join(', ')}` : '';
+    return {
+      kind: 'wait',
+      reason: 'no-quorum',
+      message: `quorum ${q.have}/${q.need}: have ${q.seen.join(', ') || 'none'}; waiting for ${plural(short, 'more control plane', 'more control planes')}${missing}`,
+    };
+  }
+  if (cluster.state === 'unknown') {
+    return { kind: 'wait', reason: 'unknown', message: `cannot tell whether the cluster is bootstrapped: ${cluster.why}` };
+  }
+  const self = obs.controlPlanes.find((c) => c.address === obs.selfAddress);
+  if (!self) {
+    return {
+      kind: 'wait',
+      reason: 'self-unverified',
+      message: `this node (${obs.selfAddress}) is not among the verified control planes; its own apid must verify before it may lead`,
+    };
+  }
+  const leader = electLeader(obs.controlPlanes);
+  if (!leader) throw new Error('quorum reached without candidates');
+  const leaderText = `${leader.address} (${leader.hostname || 'unnamed'}, booted ${leader.bootTime})`;
+  if (leader.address !== self.address) {
+    const reason: WaitReason = armed === self.address ? 'leader-changed' : 'follower';
+    return {
+      kind: 'wait',
+      reason,
+      leader: leader.address,
+      message:
+        reason === 'leader-changed'
+          ? `leader changed to ${leaderText} during the settle delay; not bootstrapping`
+          : `quorum ${q.have}/${q.need} reached; leader is ${leaderText}; following`,
+    };
+  }
+  if (armed !== self.address) {
+    return { kind: 'arm', message: `quorum ${q.have}/${q.need} reached (${q.seen.join(', ')}); this node leads; settling before a final check` };
+  }
+  return { kind: 'bootstrap', message: `final check passed: still leader with quorum ${q.have}/${q.need} and ${cluster.why}` };
+}
+

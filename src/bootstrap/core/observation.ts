@@ -1,0 +1,48 @@
+// Plain data the decisions are made from. The runner fills it from the network; tests write it by hand.
+
+/** What a node's etcd service was seen doing. `unknown`: the node did not answer the question. */
+export type EtcdState = 'running' | 'not-running' | 'unknown';
+
+export type MachineType = 'controlplane' | 'init' | 'worker' | 'unknown';
+
+/** A peer whose apid certificate chains to this cluster's OS CA and names the dialled address. */
+export interface Candidate {
+  address: string;
+  hostname: string;
+  /** SystemStat.boot_time, Unix seconds, read through the node's own apid (self included). */
+  bootTime: bigint;
+  machineType: MachineType;
+  stage: string;
+  etcd: EtcdState;
+}
+
+/** An address that answered on the apid port but did not become a candidate, and why. */
+export interface Rejected {
+  address: string;
+  reason: string;
+}
+
+/** Outcome of EtcdMemberList{query_local:false} asked of this node's apid. */
+export type MemberListResult =
+  | { kind: 'ok'; memberIds: string[] }
+  /** apid answered with an error: no etcd cluster reachable (yet). */
+  | { kind: 'failed'; message: string }
+  /** No answer in time, or the transport failed: says nothing about etcd. */
+  | { kind: 'no-answer'; message: string };
+
+export interface Observation {
+  selfAddress: string;
+  /** Verified control planes (self included when its own apid verified). */
+  controlPlanes: Candidate[];
+  /** Verified nodes that are not control planes (workers, maintenance). */
+  others: Candidate[];
+  /** Addresses that were expected (static peers) or answered, but could not be verified. */
+  rejected: Rejected[];
+  memberList: MemberListResult;
+}
+
+export type ClusterState = 'bootstrapped' | 'not-bootstrapped' | 'unknown';
+
+export function isControlPlaneType(t: MachineType): boolean {
+  return t === 'controlplane' || t === 'init';
+}

@@ -1,0 +1,210 @@
+// The daemon's loop: observe, decide (pure core), act, and say why — once per change, not per tick.
+// Every wait is a sleep that a stop request ends; every Bootstrap error is classified before acting on it.
+import type { Config } from '../config.ts';
+import { EXIT, type ExitCode } from '../exit-codes.ts';
+import type { Logger } from '../log.ts';
+import { classifyBootstrapError, codeName } from '../talos/error-class.ts';
+import { TalosCallError } from '../talos/node-client.ts';
+import { formatDuration } from '../util/duration.ts';
+import { sleep, Stopped } from '../util/sleep.ts';
+import { backoffDelay, type BackoffPolicy } from './core/backoff.ts';
+import { decide, type Decision, type WaitReason } from './core/decide.ts';
+import type { Observation } from './core/observation.ts';
+import { oneCluster } from './core/one-cluster.ts';
+import type { DiscoveryResult } from '../discovery/discover.ts';
+import type { EtcdView, LocalEtcd } from './talos-view.ts';
+
+/** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
+export interface RunnerIO {
+  observe(): Promise<{ observation: Observation; discovery: DiscoveryResult }>;
+  bootstrapSelf(): Promise<void>;
+  localEtcd(): Promise<LocalEtcd>;
+  etcdViews(addresses: string[]): Promise<EtcdView[]>;
+}
+
+export interface RunnerContext {
+  config: Config;
+  log: Logger;
+  self: string;
+  io: RunnerIO;
+  signal: AbortSignal;
+  random: () => number;
+  now?: () => number;
+}
+
+export interface RunResult {
+  exitCode: ExitCode;
+  reason: string;
+}
+
+/** Joining control planes give up after 30 minutes (Talos's EtcdJoinTimeout); wait a little longer than that. */
+export const JOIN_WAIT_MS = 35 * 60_000;
+const BOOTSTRAP_RETRY_INITIAL_MS = 1_000;
+
+/** Logs a decision at info only when what it says changes; repeats go to debug. */
+class ChangeLog {
+  private last = '';
+  constructor(private readonly log: Logger) {}
+  note(key: string, fields: Record<string, unknown>, message: string, level: 'info' | 'warn' | 'error' = 'info'): void {
+    if (key === this.last) {
+      this.log.debug(fields, message);
+      return;
+    }
+    this.last = key;
+    this.log[level](fields, message);
+  }
+}
+
+export async function runDaemonLoop(ctx: RunnerContext): Promise<RunResult> {
+  try {
+    return await electAndBootstrap(ctx);
+  } catch (e) {
+    if (e instanceof Stopped) return { exitCode: EXIT.OK, reason: 'stopped on request while waiting' };
+    throw e;
+  }
+}
+
+function waitInterval(config: Config, reason: WaitReason): number {
+  switch (reason) {
+    case 'no-quorum':
+      return config.scanIntervalMs;
+    default:
+      return config.followerCheckIntervalMs;
+  }
+}
+
+async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
+  const { config, log, io, signal } = ctx;
+  const decisions = new ChangeLog(log);
+  const sources = new ChangeLog(log);
+  const untrustedLogged = new Set<string>();
+  const retryPolicy: BackoffPolicy = { initialMs: BOOTSTRAP_RETRY_INITIAL_MS, maxMs: config.maxBackoffMs, factor: 2 };
+  let armed: string | undefined;
+  let bootstrapAttempts = 0;
+
+  for (;;) {
+    const { observation, discovery } = await io.observe();
+    for (const u of discovery.untrusted) {
+      if (untrustedLogged.has(u.address)) continue;
+      untrustedLogged.add(u.address);
+      log.warn({ event: 'peer-ignored', peer: u.address, reason: u.reason }, `ignoring ${u.address}: ${u.reason}`);
+    }
+    const c = discovery.counts;
+    sources.note(
+      JSON.stringify(c),
+      { event: 'discovery', counts: c },
+      `discovery: self ${c.self.controlPlanes ? 'verified' : 'not verified'}; static ${c.static.answered}/${c.static.probed} answered; ` +
+        `scan ${c.scan.answered}/${c.scan.probed} answered; ${observation.controlPlanes.length} verified control plane(s)`,
+    );
+
+    const d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    decisions.note(`${d.kind}|${d.message}`, { event: 'decision', decision: d.kind, ...('reason' in d ? { reason: d.reason } : {}) }, d.message);
+
+    switch (d.kind) {
+      case 'bootstrapped':
+        return confirmJoined(ctx, 'follower', observation);
+      case 'wait':
+        armed = undefined;
+        await sleep(waitInterval(config, d.reason), signal);
+        continue;
+      case 'arm':
+        armed = ctx.self;
+        log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
+        await sleep(config.preBootstrapDelayMs, signal);
+        continue;
+      case 'bootstrap': {
+        if (config.dryRun) {
+          log.info({ event: 'dry-run' }, 'dry run: this node would call Bootstrap now; not calling it (TALOS_AUTO_BOOTSTRAP_DRY_RUN=true)');
+          return { exitCode: EXIT.OK, reason: 'dry run' };
+        }
+        log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
+        try {
+          await io.bootstrapSelf();
+        } catch (e) {
+          const code = e instanceof TalosCallError ? e.code : -1;
+          const details = e instanceof TalosCallError ? e.details : String(e);
+          const outcome = classifyBootstrapError(code, details);
+          const fields = { event: 'bootstrap-error', code: codeName(code), details, outcome };
+          if (outcome === 'wrong-role') {
+            log.error(fields, `Bootstrap refused (${codeName(code)}: ${details}): this node is not a control plane or the minted os:admin certificate was not accepted; check the machine type and CA`);
+            return { exitCode: EXIT.FAILURE, reason: `Bootstrap ${codeName(code)}` };
+          }
+          if (outcome === 'refuse') {
+            log.error(fields, `Bootstrap impossible (${details}): etcd is not configured in this node's machine config; add cluster.etcd to the config`);
+            return { exitCode: EXIT.REFUSED, reason: 'etcd not configured' };
+          }
+          const delay = backoffDelay(retryPolicy, bootstrapAttempts, ctx.random);
+          bootstrapAttempts++;
+          const why =
+            outcome === 'already-exists'
+              ? 'this node already holds etcd data; re-checking whether its etcd runs'
+              : outcome === 'retry'
+                ? 'not ready yet'
+                : 'outcome unknown; re-checking the cluster before anything else';
+          log.warn({ ...fields, retryInMs: delay }, `Bootstrap ${codeName(code)}: ${details}; ${why}; next check in ${formatDuration(delay)}`);
+          // Stay armed: the next round re-checks leader, quorum and cluster state before calling again.
+          await sleep(delay, signal);
+          continue;
+        }
+        log.info({ event: 'bootstrap-done' }, 'Bootstrap accepted: this node is forming the etcd cluster');
+        return confirmJoined(ctx, 'leader', observation);
+      }
+    }
+  }
+}
+
+/**
+ * After a bootstrap (ours or another node's): wait for this node's etcd, then — on the leader — for every
+ * control plane of the quorum, then check that all of them report one cluster.
+ */
+async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', quorumView: Observation): Promise<RunResult> {
+  const { config, log, io, signal } = ctx;
+  const now = ctx.now ?? Date.now;
+  const deadline = now() + JOIN_WAIT_MS;
+  const progress = new ChangeLog(log);
+
+  for (;;) {
+    const local = await io.localEtcd();
+    if (local.running && local.healthy) break;
+    if (now() > deadline) {
+      log.error({ event: 'join-timeout', detail: local.detail }, `local etcd did not become healthy within ${formatDuration(JOIN_WAIT_MS)}: ${local.detail}; see talosctl logs etcd and talosctl service etcd`);
+      return { exitCode: EXIT.FAILURE, reason: 'local etcd not healthy' };
+    }
+    progress.note(local.detail, { event: 'waiting-local-etcd', detail: local.detail }, `waiting for this node's etcd: ${local.detail}`);
+    await sleep(config.followerCheckIntervalMs, signal);
+  }
+  log.info({ event: 'local-etcd-healthy' }, "this node's etcd is running and healthy");
+
+  let running: string[] = [];
+  for (;;) {
+    const { observation } = await io.observe();
+    running = observation.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address);
+    const pending = role === 'leader' ? quorumView.controlPlanes.map((c) => c.address).filter((a) => !running.includes(a)) : [];
+    if (pending.length === 0) break;
+    if (now() > deadline) {
+      log.error({ event: 'join-timeout', pending }, `control planes did not join within ${formatDuration(JOIN_WAIT_MS)}: ${pending.join(', ')}; check their etcd logs (talosctl -n NODE logs etcd)`);
+      return { exitCode: EXIT.FAILURE, reason: 'control planes did not join' };
+    }
+    progress.note(pending.join(','), { event: 'waiting-join', pending }, `waiting for ${pending.join(', ')} to join etcd`);
+    await sleep(config.followerCheckIntervalMs, signal);
+  }
+
+  const views = await io.etcdViews(running);
+  const answered = views.filter((v): v is EtcdView & { memberIds: string[] } => v.memberIds !== undefined);
+  const verdict = oneCluster(answered);
+  if (verdict.kind === 'split') {
+    const groups = verdict.groups.map((g) => `[${g.join(', ')}]`).join(' vs ');
+    log.error(
+      { event: 'split-brain', groups: verdict.groups },
+      `two etcd clusters exist: ${groups}; stop here and recover: keep one cluster, reset the others (talosctl reset --system-labels-to-wipe EPHEMERAL) so they rejoin`,
+    );
+    return { exitCode: EXIT.REFUSED, reason: 'split brain' };
+  }
+  const silent = views.filter((v) => v.memberIds === undefined).map((v) => `${v.address} (${v.error})`);
+  log.info(
+    { event: 'cluster-healthy', role, members: verdict.memberIds, controlPlanes: running, unanswered: silent },
+    `one etcd cluster with ${verdict.memberIds.length} member(s); control planes running etcd: ${running.join(', ')}` +
+      (silent.length ? `; did not report membership: ${silent.join(', ')}` : ''),
+  );
+  return { exitCode: EXIT.OK, reason: role === 'leader' ? 'bootstrapped' : 'joined' };
+}

@@ -1,0 +1,226 @@
+// The daemon's configuration: the ExtensionServiceConfig environment, validated all at once.
+// Every problem is collected (one entry per variable, saying what would be valid) so an operator fixes
+// them in one edit instead of one restart per mistake; nothing is mounted, minted or called before this passes.
+import { cleanEnv, EnvError, EnvMissingError, makeValidator, str } from 'envalid';
+import { formatDuration, parseDuration } from './util/duration.ts';
+import { isIPv4, parsePrefix, type IPv4Prefix } from './util/ipv4.ts';
+
+export const ENV_PREFIX = 'TALOS_AUTO_BOOTSTRAP_';
+
+export const DISCOVERY_SOURCES = ['members', 'scan', 'static'] as const;
+export type DiscoverySource = (typeof DISCOVERY_SOURCES)[number];
+
+export const CA_SOURCES = ['auto', 'state', 'socket'] as const;
+export type CaSource = (typeof CA_SOURCES)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The narrowest scan prefix an operator may configure: a /16 is 65,534 hosts; wider is a mistake. */
+export const WIDEST_SCAN_BITS = 16;
+export const MAX_SCAN_CONCURRENCY = 4096;
+
+export interface Config {
+  logLevel: LogLevel;
+  quorumNodes: number;
+  scanIntervalMs: number;
+  followerCheckIntervalMs: number;
+  preBootstrapDelayMs: number;
+  maxBackoffMs: number;
+  scanTimeoutMs: number;
+  scanConcurrency: number;
+  /** Undefined: detect from the route table. */
+  scanCidrs: IPv4Prefix[] | undefined;
+  peers: string[];
+  discovery: DiscoverySource[];
+  /** Undefined: detect from the route table. */
+  nodeIp: string | undefined;
+  apidPort: number;
+  caSource: CaSource;
+  hostRoot: string;
+  dryRun: boolean;
+}
+
+export interface ConfigProblem {
+  variable: string;
+  value: string | undefined;
+  problem: string;
+}
+
+export type ConfigResult = { ok: true; config: Config; warnings: ConfigProblem[] } | { ok: false; problems: ConfigProblem[] };
+
+const duration = (opts: { allowZero: boolean }) =>
+  makeValidator<number>((input: string) => {
+    const ms = parseDuration(input);
+    if (ms === undefined) throw new EnvError('expected a duration such as 500ms, 30s, 2m or 1h30m');
+    if (!opts.allowZero && ms === 0) throw new EnvError('must be longer than zero (e.g. 2s)');
+    return ms;
+  });
+
+const intRange = (min: number, max: number) =>
+  makeValidator<number>((input: string) => {
+    const n = Number(input.trim());
+    if (!/^\s*\d+\s*$/.test(input) || !Number.isSafeInteger(n)) throw new EnvError(`expected a whole number from ${min} to ${max}`);
+    if (n < min || n > max) throw new EnvError(`must be from ${min} to ${max}`);
+    return n;
+  });
+
+const commaList = (input: string): string[] =>
+  input
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+const prefixList = makeValidator<IPv4Prefix[]>((input: string) => {
+  const prefixes: IPv4Prefix[] = [];
+  for (const item of commaList(input)) {
+    const withBits = item.includes('/') ? item : `${item}/32`;
+    const prefix = parsePrefix(withBits);
+    if (!prefix) throw new EnvError(`"${item}" is not an IPv4 prefix; expected e.g. 10.0.0.0/24 or 10.0.0.5/32, comma-separated`);
+    if (prefix.bits < WIDEST_SCAN_BITS) {
+      throw new EnvError(`"${item}" is wider than /${WIDEST_SCAN_BITS} (${2 ** (32 - prefix.bits)} addresses); use /${WIDEST_SCAN_BITS} to /32`);
+    }
+    prefixes.push(prefix);
+  }
+  if (prefixes.length === 0) throw new EnvError('expected at least one IPv4 prefix, e.g. 10.0.0.0/24');
+  return prefixes;
+});
+
+const addressList = makeValidator<string[]>((input: string) => {
+  const items = commaList(input);
+  const bad = items.filter((a) => !isIPv4(a));
+  if (bad.length > 0) throw new EnvError(`not IPv4 addresses: ${bad.join(', ')}; expected e.g. 10.0.0.5,10.0.0.6`);
+  return [...new Set(items)];
+});
+
+const ipv4 = makeValidator<string>((input: string) => {
+  if (!isIPv4(input.trim())) throw new EnvError('expected this node\'s IPv4 address, e.g. 10.0.0.5');
+  return input.trim();
+});
+
+const sourceList = makeValidator<DiscoverySource[]>((input: string) => {
+  const items = commaList(input);
+  const bad = items.filter((s) => !(DISCOVERY_SOURCES as readonly string[]).includes(s));
+  if (bad.length > 0 || items.length === 0) {
+    throw new EnvError(`expected a comma-separated subset of ${DISCOVERY_SOURCES.join(',')}${bad.length ? ` (unknown: ${bad.join(', ')})` : ''}`);
+  }
+  return [...new Set(items)] as DiscoverySource[];
+});
+
+const strictBool = makeValidator<boolean>((input: string) => {
+  const v = input.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no', ''].includes(v)) return false;
+  throw new EnvError('expected true or false');
+});
+
+const SPECS = {
+  LOG_LEVEL: str({ choices: LOG_LEVELS, default: 'info' }),
+  TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: intRange(1, 1000)(),
+  TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: duration({ allowZero: false })({ default: 30_000 }),
+  TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: duration({ allowZero: false })({ default: 15_000 }),
+  TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: duration({ allowZero: true })({ default: 10_000 }),
+  TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: duration({ allowZero: false })({ default: 120_000 }),
+  TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: duration({ allowZero: false })({ default: 2_000 }),
+  TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: intRange(1, MAX_SCAN_CONCURRENCY)({ default: 256 }),
+  TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: prefixList({ default: undefined }),
+  TALOS_AUTO_BOOTSTRAP_PEERS: addressList({ default: [] }),
+  TALOS_AUTO_BOOTSTRAP_DISCOVERY: sourceList({ default: ['members', 'scan', 'static'] }),
+  TALOS_AUTO_BOOTSTRAP_NODE_IP: ipv4({ default: undefined }),
+  TALOS_AUTO_BOOTSTRAP_APID_PORT: intRange(1, 65535)({ default: 50000 }),
+  TALOS_AUTO_BOOTSTRAP_CA_SOURCE: str({ choices: CA_SOURCES, default: 'auto' }),
+  TALOS_AUTO_BOOTSTRAP_HOST_ROOT: str({ default: '/' }),
+  TALOS_AUTO_BOOTSTRAP_DRY_RUN: strictBool({ default: false }),
+};
+
+/** Every variable the daemon reads, for the README table check and for spotting misspelt names. */
+export const KNOWN_VARIABLES = Object.keys(SPECS);
+
+function describeAllowed(name: string, error: Error): string {
+  if (error instanceof EnvMissingError) {
+    return name === 'TALOS_AUTO_BOOTSTRAP_QUORUM_NODES'
+      ? 'required: the number of control planes (this one included) that must be seen before bootstrapping; set it to the full control-plane count'
+      : 'required';
+  }
+  // envalid words choice errors itself; say the allowed values plainly.
+  const spec = (SPECS as Record<string, { choices?: readonly unknown[] }>)[name];
+  if (spec?.choices) return `expected one of ${spec.choices.join(', ')}`;
+  return error.message;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  const problems: ConfigProblem[] = [];
+  // Only our variables go to envalid, so an unrelated environment never matters.
+  const input: Record<string, string> = {};
+  for (const name of KNOWN_VARIABLES) {
+    const v = env[name];
+    if (v !== undefined) input[name] = v;
+  }
+  const clean = cleanEnv(input, SPECS, {
+    reporter: ({ errors }) => {
+      for (const [variable, error] of Object.entries(errors)) {
+        if (error) problems.push({ variable, value: input[variable], problem: describeAllowed(variable, error) });
+      }
+    },
+  });
+  if (problems.length > 0) return { ok: false, problems };
+
+  const config: Config = {
+    logLevel: clean.LOG_LEVEL as LogLevel,
+    quorumNodes: clean.TALOS_AUTO_BOOTSTRAP_QUORUM_NODES,
+    scanIntervalMs: clean.TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL,
+    followerCheckIntervalMs: clean.TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL,
+    preBootstrapDelayMs: clean.TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY,
+    maxBackoffMs: clean.TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF,
+    scanTimeoutMs: clean.TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT,
+    scanConcurrency: clean.TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY,
+    scanCidrs: clean.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR,
+    peers: clean.TALOS_AUTO_BOOTSTRAP_PEERS,
+    discovery: clean.TALOS_AUTO_BOOTSTRAP_DISCOVERY,
+    nodeIp: clean.TALOS_AUTO_BOOTSTRAP_NODE_IP,
+    apidPort: clean.TALOS_AUTO_BOOTSTRAP_APID_PORT,
+    caSource: clean.TALOS_AUTO_BOOTSTRAP_CA_SOURCE as CaSource,
+    hostRoot: clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT,
+    dryRun: clean.TALOS_AUTO_BOOTSTRAP_DRY_RUN,
+  };
+  problems.push(...crossChecks(config, input));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, config, warnings: unknownVariables(env) };
+}
+
+/** Problems that only show in combination. */
+function crossChecks(config: Config, input: Record<string, string>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const scans = config.discovery.includes('scan') && config.scanCidrs !== undefined;
+  const statics = config.discovery.includes('static') && config.peers.length > 0;
+  if (config.quorumNodes > 1 && !scans && !statics) {
+    // Talos discovery members and route-table detection of the scan prefix are not part of this build,
+    // so without an explicit prefix or peer list a multi-node quorum could never be reached.
+    problems.push({
+      variable: 'TALOS_AUTO_BOOTSTRAP_QUORUM_NODES',
+      value: input.TALOS_AUTO_BOOTSTRAP_QUORUM_NODES,
+      problem:
+        'a quorum above 1 needs a way to find peers: set TALOS_AUTO_BOOTSTRAP_SCAN_CIDR (with scan in TALOS_AUTO_BOOTSTRAP_DISCOVERY) ' +
+        'or TALOS_AUTO_BOOTSTRAP_PEERS (with static in TALOS_AUTO_BOOTSTRAP_DISCOVERY)',
+    });
+  }
+  if (config.scanTimeoutMs >= config.scanIntervalMs) {
+    problems.push({
+      variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT',
+      value: input.TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT,
+      problem: `must be shorter than TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL (${formatDuration(config.scanIntervalMs)})`,
+    });
+  }
+  return problems;
+}
+
+/** A misspelt variable is otherwise silently ignored; name it so the operator sees the typo. */
+function unknownVariables(env: Record<string, string | undefined>): ConfigProblem[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !KNOWN_VARIABLES.includes(name))
+    .map((variable) => ({
+      variable,
+      value: env[variable],
+      problem: `not a variable autobootstrap reads; known: ${KNOWN_VARIABLES.filter((n) => n.startsWith(ENV_PREFIX)).join(', ')}`,
+    }));
+}

@@ -1,0 +1,108 @@
+// `autobootstrap run`: from environment to exit code. Order matters: configuration is validated before
+// anything is read, minted or called; a worker leaves after local checks only.
+import { loadConfig, type Config } from './config.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
+import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
+import { detectNodeAddress } from './host/node-address.ts';
+import { hostPaths, type HostPaths } from './host/paths.ts';
+import { createLogger, type Logger } from './log.ts';
+import { readMachineConfig } from './machine-config-source.ts';
+import { ClientIdentities, clientCommonName } from './pki/client-identities.ts';
+import { controlPlaneCA } from './pki/machine-ca.ts';
+import { runDaemonLoop } from './bootstrap/runner.ts';
+import { TalosView } from './bootstrap/talos-view.ts';
+import { formatDuration } from './util/duration.ts';
+import { sleep, Stopped } from './util/sleep.ts';
+import { VERSION } from './version.ts';
+
+/** How long a control plane whose config is read but whose etcd secrets are not written yet may wait for them. */
+export const SECRETS_WAIT_MS = 10 * 60_000;
+const SECRETS_POLL_MS = 1_000;
+
+export async function runDaemon(env: Record<string, string | undefined>, signal: AbortSignal): Promise<ExitCode> {
+  const loaded = loadConfig(env);
+  const level = loaded.ok ? loaded.config.logLevel : 'info';
+  const log = createLogger(level);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) {
+      log.error({ event: 'config-invalid', variable: p.variable, value: p.value ?? null }, `invalid ${p.variable}${p.value === undefined ? '' : `="${p.value}"`}: ${p.problem}`);
+    }
+    log.error({ event: 'exit', code: EXIT.CONFIG }, `configuration has ${loaded.problems.length} problem(s); nothing was done`);
+    return EXIT.CONFIG;
+  }
+  for (const w of loaded.warnings) log.warn({ event: 'config-unknown-variable', variable: w.variable }, `${w.variable}: ${w.problem}`);
+  const code = await daemon(loaded.config, log, signal);
+  log.info({ event: 'exit', code }, `exiting with code ${code}`);
+  return code;
+}
+
+async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise<ExitCode> {
+  const paths = hostPaths(config.hostRoot);
+  log.info(
+    { event: 'start', version: VERSION, quorum: config.quorumNodes, discovery: config.discovery, dryRun: config.dryRun },
+    `autobootstrap ${VERSION} starting: quorum ${config.quorumNodes}, discovery ${config.discovery.join(',')}${config.dryRun ? ', DRY RUN' : ''}`,
+  );
+
+  const read = readMachineConfig(paths, config.caSource);
+  let role = detectRole(paths, read.ok ? read.facts.machineType : undefined);
+  if (role.role === 'worker') {
+    log.info({ event: 'worker', why: role.why }, `not a control plane (${role.why}); nothing to do`);
+    return EXIT.OK;
+  }
+  if (role.role === 'pending') {
+    log.info({ event: 'waiting-secrets', why: role.why }, `${role.why}; waiting up to ${formatDuration(SECRETS_WAIT_MS)} for them`);
+    try {
+      await waitForSecrets(paths, signal);
+    } catch (e) {
+      if (e instanceof Stopped) return EXIT.OK;
+      throw e;
+    }
+    if (!etcdSecretsPresent(paths)) {
+      log.error({ event: 'secrets-missing' }, `${paths.etcdSecrets} did not appear within ${formatDuration(SECRETS_WAIT_MS)}; is time synced (talosctl time) and etcd configured?`);
+      return EXIT.FAILURE;
+    }
+    role = detectRole(paths, 'controlplane');
+  }
+  log.info({ event: 'control-plane', why: role.why }, `control plane: ${role.why}`);
+
+  if (!read.ok) {
+    for (const reason of read.reasons) log.error({ event: 'ca-source-failed', reason }, `machine CA not available: ${reason}`);
+    return EXIT.FAILURE;
+  }
+  let identities: ClientIdentities;
+  let self: string;
+  try {
+    const ca = controlPlaneCA(read.facts);
+    const detected = config.nodeIp ? { address: config.nodeIp, why: 'TALOS_AUTO_BOOTSTRAP_NODE_IP' } : detectNodeAddress(paths);
+    if ('error' in detected) {
+      log.error({ event: 'config-invalid', variable: 'TALOS_AUTO_BOOTSTRAP_NODE_IP' }, `cannot determine this node's address (${detected.error}); set TALOS_AUTO_BOOTSTRAP_NODE_IP`);
+      return EXIT.CONFIG;
+    }
+    self = detected.address;
+    identities = new ClientIdentities(ca, clientCommonName(self));
+    identities.reader();
+    log.info(
+      { event: 'identity', node: self, nodeFrom: detected.why, caSource: read.source, caKeyType: ca.keyType },
+      `this node is ${self} (${detected.why}); machine CA (${ca.keyType}) from ${read.source}; client certificates minted in memory`,
+    );
+  } catch (e) {
+    log.error({ event: 'ca-invalid' }, `cannot use the machine CA: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.FAILURE;
+  }
+
+  const result = await runDaemonLoop({
+    config,
+    log,
+    self,
+    io: new TalosView(config, self, identities),
+    signal,
+    random: Math.random,
+  });
+  log.info({ event: 'result', reason: result.reason }, `done: ${result.reason}`);
+  return result.exitCode;
+}
+
+async function waitForSecrets(paths: HostPaths, signal: AbortSignal): Promise<void> {
+  const until = Date.now() + SECRETS_WAIT_MS;
+  while (!etcdSecretsPresent(paths) && Date.now() < until) await sleep(SECRETS_POLL_MS, signal);
+}

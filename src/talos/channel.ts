@@ -1,0 +1,41 @@
+// gRPC channels to apid. Two kinds: mutual TLS for configured nodes (chain verified against machine.ca.crt,
+// dialled IP checked against the IP SANs), and no verification for nodes in maintenance mode, whose
+// certificate chains to a per-boot self-signed CA that nobody can know in advance.
+import * as grpc from '@grpc/grpc-js';
+import { certificateNamesAddress } from './peer-identity.ts';
+
+/**
+ * TLS server name sent to apid. grpc-js would send the dialled IP, which Bun refuses as a server name;
+ * apid ignores SNI, and identity is checked against the IP SANs instead.
+ */
+export const TLS_SERVER_NAME = 'apid.talos';
+
+export interface ClientIdentity {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.ssl_target_name_override': TLS_SERVER_NAME,
+  'grpc.default_authority': TLS_SERVER_NAME,
+  // A probe must fail fast rather than sit in grpc-js's reconnect backoff.
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+  'grpc.enable_retries': 0,
+};
+
+export class PeerIdentityError extends Error {}
+
+export function mutualTlsCredentials(address: string, identity: ClientIdentity): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certPem), {
+    checkServerIdentity: (_host, cert) =>
+      certificateNamesAddress(cert.subjectaltname, address)
+        ? undefined
+        : new PeerIdentityError(`apid certificate at ${address} does not name that address (SANs: ${cert.subjectaltname ?? 'none'})`),
+  });
+}
+
+export function insecureTlsCredentials(): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+}

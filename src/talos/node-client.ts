@@ -1,0 +1,166 @@
+// Typed calls to one node's apid. Every call has a deadline; errors keep their gRPC code so callers can
+// classify them (src/talos/error-class.ts) instead of guessing from text.
+import * as grpc from '@grpc/grpc-js';
+import YAML from 'yaml';
+import { CHANNEL_OPTIONS } from './channel.ts';
+import { cosiStateClient, machineServiceClient } from './proto.ts';
+import type { ResourceRef } from './resources.ts';
+
+export class TalosCallError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    readonly details: string,
+  ) {
+    super(`${method}: ${details}`);
+  }
+}
+
+export interface Resource {
+  id: string;
+  version: string;
+  phase: string;
+  spec: unknown;
+}
+
+export interface EtcdMemberInfo {
+  id: string;
+  hostname: string;
+  isLearner: boolean;
+  peerUrls: string[];
+}
+
+export interface ServiceState {
+  id: string;
+  state: string;
+  healthy: boolean;
+}
+
+interface ReplyMetadata {
+  error?: string;
+  status?: { code?: number; message?: string } | null;
+}
+
+type Callback = (err: grpc.ServiceError | null, reply: unknown) => void;
+type UnaryMethod = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;
+
+export class NodeClient {
+  private readonly channel: grpc.Channel;
+  private readonly machine: grpc.Client;
+  private readonly state: grpc.Client;
+
+  constructor(
+    readonly address: string,
+    port: number,
+    credentials: grpc.ChannelCredentials,
+    private readonly deadlineMs: number,
+  ) {
+    const target = `${address}:${port}`;
+    this.channel = new grpc.Channel(target, credentials, CHANNEL_OPTIONS);
+    const Machine = machineServiceClient();
+    const State = cosiStateClient();
+    this.machine = new Machine(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
+    this.state = new State(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
+  }
+
+  close(): void {
+    this.machine.close();
+    this.state.close();
+    this.channel.close();
+  }
+
+  private unary<T>(client: grpc.Client, method: string, request: unknown, deadlineMs = this.deadlineMs): Promise<T> {
+    const fn = (client as unknown as Record<string, UnaryMethod>)[method];
+    if (!fn) throw new Error(`no method ${method}`);
+    return new Promise<T>((resolve, reject) => {
+      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
+        if (err) reject(new TalosCallError(method, err.code, err.details || err.message));
+        else resolve(reply as T);
+      });
+    });
+  }
+
+  /** The first message of a Talos `{ messages: [...] }` reply; an error carried in its metadata is raised. */
+  private async first<T>(method: string, request: unknown, deadlineMs?: number): Promise<T> {
+    const reply = await this.unary<{ messages: (T & { metadata?: ReplyMetadata | null })[] }>(this.machine, method, request, deadlineMs);
+    const message = reply.messages[0];
+    if (!message) throw new TalosCallError(method, grpc.status.UNKNOWN, 'empty reply');
+    const meta = message.metadata;
+    if (meta?.error) throw new TalosCallError(method, meta.status?.code ?? grpc.status.UNKNOWN, meta.error);
+    return message;
+  }
+
+  async version(): Promise<{ tag: string; platform: string }> {
+    const v = await this.first<{ version?: { tag: string }; platform?: { name: string } }>('Version', {});
+    return { tag: v.version?.tag ?? '', platform: v.platform?.name ?? '' };
+  }
+
+  async bootTime(): Promise<bigint> {
+    const s = await this.first<{ boot_time: string }>('SystemStat', {});
+    return BigInt(s.boot_time);
+  }
+
+  async hostname(): Promise<string> {
+    return (await this.first<{ hostname: string }>('Hostname', {})).hostname;
+  }
+
+  async services(): Promise<ServiceState[]> {
+    const list = await this.first<{ services: { id: string; state: string; health?: { healthy: boolean } }[] }>('ServiceList', {});
+    return list.services.map((s) => ({ id: s.id, state: s.state, healthy: s.health?.healthy ?? false }));
+  }
+
+  async etcdMembers(queryLocal: boolean, deadlineMs?: number): Promise<EtcdMemberInfo[]> {
+    const m = await this.first<{ members: { id: string; hostname: string; is_learner: boolean; peer_urls: string[] }[] }>(
+      'EtcdMemberList',
+      { query_local: queryLocal },
+      deadlineMs,
+    );
+    return m.members.map((x) => ({ id: x.id, hostname: x.hostname, isLearner: x.is_learner, peerUrls: x.peer_urls }));
+  }
+
+  async etcdMemberId(): Promise<string> {
+    const s = await this.first<{ member_status?: { member_id: string } }>('EtcdStatus', {});
+    return s.member_status?.member_id ?? '';
+  }
+
+  async bootstrap(deadlineMs?: number): Promise<void> {
+    await this.first('Bootstrap', { recover_etcd: false, recover_skip_hash_check: false }, deadlineMs);
+  }
+
+  /** A COSI resource, or undefined when apid says it does not exist. */
+  async getResource(ref: ResourceRef, id = ref.id): Promise<Resource | undefined> {
+    try {
+      const reply = await this.unary<{ resource?: RawResource }>(this.state, 'Get', { namespace: ref.namespace, type: ref.type, id });
+      return reply.resource ? toResource(reply.resource) : undefined;
+    } catch (e) {
+      if (e instanceof TalosCallError && e.code === grpc.status.NOT_FOUND) return undefined;
+      throw e;
+    }
+  }
+
+  listResources(ref: { namespace: string; type: string }): Promise<Resource[]> {
+    return new Promise((resolve, reject) => {
+      const out: Resource[] = [];
+      const stream = (this.state as unknown as Record<string, (req: unknown, opts: grpc.CallOptions) => grpc.ClientReadableStream<{ resource?: RawResource }>>)
+        .List!.call(this.state, { namespace: ref.namespace, type: ref.type }, { deadline: Date.now() + this.deadlineMs });
+      stream.on('data', (m) => m.resource && out.push(toResource(m.resource)));
+      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, err.details || err.message)));
+      stream.on('end', () => resolve(out));
+    });
+  }
+}
+
+interface RawResource {
+  metadata?: { id?: string; version?: string; phase?: string };
+  spec?: { yaml_spec?: string };
+}
+
+function toResource(raw: RawResource): Resource {
+  const yamlSpec = raw.spec?.yaml_spec ?? '';
+  return {
+    id: raw.metadata?.id ?? '',
+    version: raw.metadata?.version ?? '',
+    phase: raw.metadata?.phase ?? '',
+    spec: yamlSpec === '' ? null : YAML.parse(yamlSpec),
+  };
+}
