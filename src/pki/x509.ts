@@ -41,7 +41,7 @@ export interface NameAttribute {
 }
 
 export interface CertificateSpec {
-  /** Subject attributes in order; each becomes its own RDN, as Go's x509 writes them. */
+  /** Subject attributes in order, one RDN each (apid reads every O value whichever way they are grouped). */
   subject: NameAttribute[];
   /** The issuer's subject Name, DER, copied byte for byte; omit for a self-signed certificate. */
   issuerNameDer?: Buffer;

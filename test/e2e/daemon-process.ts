@@ -1,0 +1,105 @@
+// Runs the compiled daemon as a child process and collects its JSON log lines.
+import { spawn, type Subprocess } from 'bun';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const BINARY = join(import.meta.dir, '../../dist/autobootstrap');
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  event?: string;
+  [key: string]: unknown;
+}
+
+/** Settings that keep end-to-end runs short; every test pins addresses so nothing real is ever scanned. */
+export const FAST_ENV: Record<string, string> = {
+  LOG_LEVEL: 'info',
+  TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '1s',
+  TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: '500ms',
+  TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '1s',
+  TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '800ms',
+  TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: '2s',
+};
+
+export class DaemonProcess {
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<number>;
+  private readonly proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+
+  constructor(
+    readonly name: string,
+    env: Record<string, string>,
+  ) {
+    if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run make build first`);
+    this.proc = spawn([BINARY, 'run'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+    void this.pump(this.proc.stdout, (line) => {
+      let parsed: LogLine;
+      try {
+        parsed = JSON.parse(line) as LogLine;
+      } catch {
+        parsed = { level: 'raw', msg: line };
+      }
+      this.lines.push(parsed);
+      if (process.env.E2E_VERBOSE) console.log(`[${name}] ${parsed.level} ${parsed.msg}`);
+      this.waiters = this.waiters.filter((w) => (w.pred(parsed) ? (w.resolve(parsed), false) : true));
+    });
+    void this.pump(this.proc.stderr, (line) => this.stderr.push(line));
+    this.exited = this.proc.exited;
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim()) onLine(line);
+      }
+    }
+    if (buffered.trim()) onLine(buffered);
+  }
+
+  /** The first log line (past or future) matching pred; rejects after timeoutMs. */
+  waitFor(pred: (l: LogLine) => boolean, timeoutMs: number, what = 'log line'): Promise<LogLine> {
+    const seen = this.lines.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no ${what} within ${timeoutMs}ms; last lines:\n${this.tail()}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  }
+
+  async exitWithin(timeoutMs: number): Promise<number> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.name}: did not exit within ${timeoutMs}ms; last lines:\n${this.tail()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.proc.kill(signal);
+  }
+
+  events(event: string): LogLine[] {
+    return this.lines.filter((l) => l.event === event);
+  }
+
+  tail(n = 15): string {
+    return this.lines
+      .slice(-n)
+      .map((l) => `  ${l.level} ${l.msg}`)
+      .concat(this.stderr.slice(-5).map((s) => `  stderr ${s}`))
+      .join('\n');
+  }
+}
