@@ -1,5 +1,6 @@
 // The runner's window on the cluster: discovery rounds, this node's member list, its Bootstrap call,
 // and the per-node etcd views used to confirm one cluster. All network I/O of the runner lives here.
+import { status } from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
 import { discover, type DiscoveryResult } from '../discovery/discover.ts';
 import { discoveryPlan, type DiscoveryPlan } from '../discovery/targets.ts';
@@ -10,8 +11,15 @@ import { NodeClient, TalosCallError } from '../talos/node-client.ts';
 import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, SERVICES } from '../talos/resources.ts';
 import type { MemberListResult, Observation } from './core/observation.ts';
 
-/** EtcdMemberList{query_local:false} dials etcd on every control plane; never wait on it unbounded. */
-export const MEMBER_LIST_DEADLINE_MS = 5_000;
+/**
+ * EtcdMemberList{query_local:false} waits for any etcd endpoint to be ready until the caller's deadline,
+ * so every call before a bootstrap lasts exactly this long. Twice the probe timeout, at least a second.
+ */
+export function memberListDeadlineMs(scanTimeoutMs: number): number {
+  return Math.max(1_000, 2 * scanTimeoutMs);
+}
+/** Per-node membership checks after a bootstrap talk to a running local etcd and answer quickly. */
+export const MEMBER_VIEW_DEADLINE_MS = 5_000;
 /** Bootstrap returns once etcd is told to start; a generous deadline, then the result is re-checked. */
 export const BOOTSTRAP_DEADLINE_MS = 30_000;
 
@@ -45,14 +53,17 @@ export class TalosView {
 
   async observe(): Promise<{ observation: Observation; discovery: DiscoveryResult }> {
     const identity = this.identities.reader();
-    const discovery = await discover(this.plan, {
-      port: this.config.apidPort,
-      timeoutMs: this.config.scanTimeoutMs,
-      identity,
-      credentials: (address) => mutualTlsCredentials(address, identity),
-      concurrency: this.config.scanConcurrency,
-    });
-    const memberList = await this.memberList(identity);
+    // The member list is asked alongside discovery: before a bootstrap it takes its whole deadline.
+    const [discovery, memberList] = await Promise.all([
+      discover(this.plan, {
+        port: this.config.apidPort,
+        timeoutMs: this.config.scanTimeoutMs,
+        identity,
+        credentials: (address) => mutualTlsCredentials(address, identity),
+        concurrency: this.config.scanConcurrency,
+      }),
+      this.memberList(identity),
+    ]);
     return {
       discovery,
       observation: {
@@ -66,12 +77,14 @@ export class TalosView {
   }
 
   private async memberList(identity: ClientIdentity): Promise<MemberListResult> {
-    const client = this.client(this.self, identity, MEMBER_LIST_DEADLINE_MS);
+    const deadlineMs = memberListDeadlineMs(this.config.scanTimeoutMs);
+    const client = this.client(this.self, identity, deadlineMs);
     try {
       const members = await client.etcdMembers(false);
       return { kind: 'ok', memberIds: members.map((m) => m.id) };
     } catch (e) {
       if (!(e instanceof TalosCallError)) return { kind: 'no-answer', message: String(e) };
+      if (e.code === status.DEADLINE_EXCEEDED) return { kind: 'timed-out', message: `no etcd answered within ${deadlineMs}ms` };
       const outcome = classifyReadError(e.code);
       // Only an answer from apid counts as "failed"; silence or a refusal tells nothing about etcd.
       return outcome === 'failed' || outcome === 'not-found' ? { kind: 'failed', message: e.details } : { kind: 'no-answer', message: e.message };
@@ -114,7 +127,7 @@ export class TalosView {
     const identity = this.identities.reader();
     return Promise.all(
       addresses.map(async (address) => {
-        const client = this.client(address, identity, MEMBER_LIST_DEADLINE_MS);
+        const client = this.client(address, identity, MEMBER_VIEW_DEADLINE_MS);
         try {
           const members = await client.etcdMembers(true);
           return { address, memberIds: members.map((m) => m.id).sort(), error: undefined };

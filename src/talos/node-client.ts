@@ -74,7 +74,7 @@ export class NodeClient {
     if (!fn) throw new Error(`no method ${method}`);
     return new Promise<T>((resolve, reject) => {
       fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
-        if (err) reject(new TalosCallError(method, err.code, err.details || err.message));
+        if (err) reject(new TalosCallError(method, err.code, stableDetails(err)));
         else resolve(reply as T);
       });
     });
@@ -144,10 +144,19 @@ export class NodeClient {
       const stream = (this.state as unknown as Record<string, (req: unknown, opts: grpc.CallOptions) => grpc.ClientReadableStream<{ resource?: RawResource }>>)
         .List!.call(this.state, { namespace: ref.namespace, type: ref.type }, { deadline: Date.now() + this.deadlineMs });
       stream.on('data', (m) => m.resource && out.push(toResource(m.resource)));
-      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, err.details || err.message)));
+      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, stableDetails(err))));
       stream.on('end', () => resolve(out));
     });
   }
+}
+
+/**
+ * grpc-js appends per-call timings to deadline errors ("after 5.001s, LB pick: 0.003s"); they would make
+ * every repeat of the same situation look new in the once-per-change logs.
+ */
+function stableDetails(err: grpc.ServiceError): string {
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return 'deadline exceeded';
+  return err.details || err.message;
 }
 
 interface RawResource {

@@ -84,3 +84,17 @@ describe('decide', () => {
     expect(decide({ observation: o, quorumNodes: 1, armed: '10.0.0.1' }).kind).toBe('bootstrap');
   });
 });
+
+describe('member list deadline (Talos waits for a ready etcd endpoint until the caller gives up)', () => {
+  const both = [cp('10.0.0.1', 1), cp('10.0.0.2', 2)];
+  test('a timeout counts as "no etcd answered" while this node verifies', () => {
+    expect(clusterState(obs('10.0.0.1', both, { memberList: { kind: 'timed-out', message: 'deadline' } })).state).toBe('not-bootstrapped');
+  });
+  test('a timeout with this node unverified is unknown', () => {
+    expect(clusterState(obs('10.0.0.9', both, { memberList: { kind: 'timed-out', message: 'deadline' } })).state).toBe('unknown');
+  });
+  test('a timeout never hides a running etcd', () => {
+    const running = [cp('10.0.0.1', 1), cp('10.0.0.2', 2, { etcd: 'running' })];
+    expect(clusterState(obs('10.0.0.1', running, { memberList: { kind: 'timed-out', message: 'deadline' } })).state).toBe('bootstrapped');
+  });
+});

@@ -38,7 +38,13 @@ function simulate(seed: number, nodeCount: number, quorum: number, steps: number
     const r = rnd();
     // The member list may fail even when a cluster exists (etcd still starting, endpoints not discovered).
     const memberList: MemberListResult =
-      r < 0.15 ? { kind: 'no-answer', message: 'deadline' } : clusterExists && r < 0.5 ? { kind: 'ok', memberIds: ['1'] } : { kind: 'failed', message: 'no controlplane endpoints discovered yet' };
+      r < 0.1
+        ? { kind: 'no-answer', message: 'unavailable' }
+        : r < 0.3
+          ? { kind: 'timed-out', message: 'deadline' }
+          : clusterExists && r < 0.6
+            ? { kind: 'ok', memberIds: ['1'] }
+            : { kind: 'failed', message: 'no controlplane endpoints discovered yet' };
     const d = decide({ observation: obs(me.address, controlPlanes, { memberList }), quorumNodes: quorum, armed: world.armed.get(me.address) });
     if (d.kind === 'arm') world.armed.set(me.address, me.address);
     else if (d.kind === 'bootstrap') {

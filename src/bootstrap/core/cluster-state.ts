@@ -18,6 +18,10 @@ export function clusterState(obs: Observation): ClusterStateView {
     return { state: 'unknown', why: `etcd member list did not answer: ${obs.memberList.message}` };
   }
   if (obs.controlPlanes.length === 0) return { state: 'unknown', why: 'no verified control plane answered' };
+  const selfAnswers = obs.controlPlanes.some((c) => c.address === obs.selfAddress);
+  if (obs.memberList.kind === 'timed-out' && !selfAnswers) {
+    return { state: 'unknown', why: `etcd member list timed out and this node's own apid did not verify: ${obs.memberList.message}` };
+  }
   return {
     state: 'not-bootstrapped',
     why: `no verified control plane runs etcd and the member list fails (${obs.memberList.message})`,

@@ -27,7 +27,13 @@ export type MemberListResult =
   | { kind: 'ok'; memberIds: string[] }
   /** apid answered with an error: no etcd cluster reachable (yet). */
   | { kind: 'failed'; message: string }
-  /** No answer in time, or the transport failed: says nothing about etcd. */
+  /**
+   * Deadline passed. Before a bootstrap this is Talos's normal answer: machined's etcd client waits for a
+   * ready endpoint until the caller's deadline. It counts as "no etcd answered" only while this node's own
+   * apid verifiably answers everything else in the same round.
+   */
+  | { kind: 'timed-out'; message: string }
+  /** The transport failed or our credentials were refused: says nothing about etcd. */
   | { kind: 'no-answer'; message: string };
 
 export interface Observation {

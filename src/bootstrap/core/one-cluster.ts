@@ -21,5 +21,6 @@ export function oneCluster(views: MembershipView[]): OneClusterVerdict {
     groups.push(merged);
   }
   if (groups.length <= 1) return { kind: 'one', memberIds: [...(groups[0]?.members ?? [])].sort() };
-  return { kind: 'split', groups: groups.map((g) => g.addresses.sort()) };
+  const sides = groups.map((g) => g.addresses.sort());
+  return { kind: 'split', groups: sides.sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? '')) };
 }

@@ -1,0 +1,69 @@
+// Starts a simulated Talos cluster and runs one compiled daemon per node against it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clientCommonName } from '../../src/pki/client-identities.ts';
+import { TalosSimulator, type NodeSpec, type SimulatorOptions } from '../sim/index.ts';
+import { DaemonProcess, FAST_ENV } from './daemon-process.ts';
+
+export interface Harness {
+  sim: TalosSimulator;
+  subnet: string;
+  daemons: DaemonProcess[];
+  /** Starts the daemon for a node, with the node's host root, address and the subnet as scan prefix. */
+  daemon(name: string, env?: Record<string, string>): DaemonProcess;
+  ip(name: string): string;
+  cn(name: string): string;
+  close(): Promise<void>;
+}
+
+export interface ClusterSpec {
+  /** First three octets of a loopback /24 no other test file uses, e.g. "127.0.71". */
+  subnet: string;
+  nodes: (Omit<NodeSpec, 'ip'> & { host: number })[];
+  quorum: number;
+  sim?: Partial<SimulatorOptions>;
+}
+
+export async function startCluster(spec: ClusterSpec): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'ab-e2e-'));
+  const nodes: NodeSpec[] = spec.nodes.map(({ host, ...n }) => ({ ...n, ip: `${spec.subnet}.${host}` }));
+  const sim = await TalosSimulator.start({ joinDelayMs: 300, nodes, hostRootDir: dir, ...spec.sim });
+  const ipOf = (name: string): string => {
+    const n = nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no node ${name}`);
+    return n.ip;
+  };
+  const harness: Harness = {
+    sim,
+    subnet: spec.subnet,
+    daemons: [],
+    ip: ipOf,
+    cn: (name) => clientCommonName(ipOf(name)),
+    daemon(name, env = {}) {
+      const d = new DaemonProcess(name, {
+        ...FAST_ENV,
+        TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: String(spec.quorum),
+        TALOS_AUTO_BOOTSTRAP_HOST_ROOT: sim.hostRoot(name) as string,
+        TALOS_AUTO_BOOTSTRAP_NODE_IP: ipOf(name),
+        TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${spec.subnet}.0/24`,
+        TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
+        ...env,
+      });
+      harness.daemons.push(d);
+      return d;
+    },
+    async close() {
+      for (const d of harness.daemons) d.kill('SIGKILL');
+      await Promise.all(harness.daemons.map((d) => d.exited));
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Three control planes; boot times chosen per test. */
+export function threeControlPlanes(bootTimes: [number, number, number]): ClusterSpec['nodes'] {
+  return bootTimes.map((bootTime, i) => ({ name: `cp${i + 1}`, host: i + 1, type: 'controlplane' as const, bootTime }));
+}

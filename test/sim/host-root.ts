@@ -1,0 +1,99 @@
+// The host-root fixture tree of one simulated node: what the daemon sees through
+// TALOS_AUTO_BOOTSTRAP_HOST_ROOT. Files are written in the formats Talos and the kernel produce.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EtcdSecretsFiles } from './pki.ts';
+
+/** The kernel pads each /proc/net/route line to 127 characters (seq_setwidth + seq_pad in fib_trie.c). */
+function routeLine(text: string): string {
+  return text.padEnd(127, ' ') + '\n';
+}
+
+/** An IPv4 address as /proc/net/route prints it: the network-order 32-bit value read as a little-endian integer, %08X. */
+export function routeHex(ip: string): string {
+  const b = ip.split('.').map(Number);
+  const value = ((b[3] ?? 0) << 24 | (b[2] ?? 0) << 16 | (b[1] ?? 0) << 8 | (b[0] ?? 0)) >>> 0;
+  return value.toString(16).toUpperCase().padStart(8, '0');
+}
+
+function maskOf(prefix: number): string {
+  const m = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.');
+}
+
+function networkOf(ip: string, prefix: number): string {
+  const b = ip.split('.').map(Number);
+  const m = maskOf(prefix).split('.').map(Number);
+  return b.map((x, i) => x & (m[i] ?? 0)).join('.');
+}
+
+/** /proc/net/route with a default route through `gateway` and the connected route of the node's network. */
+export function renderRouteTable(options: { iface: string; ip: string; prefixLength: number; gateway: string; metric?: number }): string {
+  const metric = options.metric ?? 1024;
+  const RTF_UP = 0x1;
+  const RTF_GATEWAY = 0x2;
+  const row = (dest: string, gw: string, flags: number, mask: string) =>
+    routeLine(
+      [options.iface, routeHex(dest), routeHex(gw), flags.toString(16).toUpperCase().padStart(4, '0'), '0', '0', String(metric), routeHex(mask), '0', '0', '0'].join('\t'),
+    );
+  return (
+    routeLine('Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT') +
+    row('0.0.0.0', options.gateway, RTF_UP | RTF_GATEWAY, '0.0.0.0') +
+    row(networkOf(options.ip, options.prefixLength), '0.0.0.0', RTF_UP, maskOf(options.prefixLength))
+  );
+}
+
+/** /proc/stat of a lightly loaded 2-CPU machine booted at `bootTime`. */
+export function renderProcStat(bootTime: number): string {
+  const uptime = Math.max(1, Math.floor(Date.now() / 1000) - bootTime);
+  const ticks = uptime * 100; // USER_HZ
+  const cpu = (share: number) => {
+    const idle = Math.floor(ticks * share * 0.93);
+    const user = Math.floor(ticks * share * 0.04);
+    const system = Math.floor(ticks * share * 0.02);
+    return `${user} 0 ${system} ${idle} ${Math.floor(ticks * share * 0.005)} 0 ${Math.floor(ticks * share * 0.002)} 0 0 0`;
+  };
+  return [
+    `cpu  ${cpu(2)}`,
+    `cpu0 ${cpu(1)}`,
+    `cpu1 ${cpu(1)}`,
+    `intr ${uptime * 412} 0 9 0 0 0 0 0 0 0 0 0 0 156 0 0 0`,
+    `ctxt ${uptime * 1630}`,
+    `btime ${bootTime}`,
+    `processes ${1200 + (uptime % 997)}`,
+    'procs_running 1',
+    'procs_blocked 0',
+    `softirq ${uptime * 230} 0 ${uptime * 80} 0 ${uptime * 12} 0 0 ${uptime * 3} 0 0 ${uptime * 130}`,
+    '',
+  ].join('\n');
+}
+
+export interface HostRootContent {
+  bootTime: number;
+  route: { iface: string; ip: string; prefixLength: number; gateway: string };
+  /** config.yaml text; absent for a node in maintenance mode (no config on STATE yet). */
+  machineConfig?: string;
+  /** /system/secrets/etcd; control planes only, once time is synced and etcd PKI is written. */
+  etcdSecrets?: EtcdSecretsFiles;
+}
+
+/** Creates or refreshes the tree; files that should not exist (e.g. etcd secrets on a worker) are removed. */
+export function writeHostRoot(root: string, content: HostRootContent): void {
+  const put = (rel: string, text: string, mode = 0o644) => {
+    const path = join(root, rel);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text, { mode });
+  };
+  put('host/proc/stat', renderProcStat(content.bootTime));
+  put('host/proc/net/route', renderRouteTable(content.route));
+
+  if (content.machineConfig !== undefined) put('system/state/config.yaml', content.machineConfig, 0o600);
+  else rmSync(join(root, 'system/state/config.yaml'), { force: true });
+
+  const etcdDir = join(root, 'system/secrets/etcd');
+  if (content.etcdSecrets) {
+    for (const [name, pem] of Object.entries(content.etcdSecrets)) put(`system/secrets/etcd/${name}`, pem, name.endsWith('.key') ? 0o600 : 0o644);
+  } else {
+    rmSync(etcdDir, { recursive: true, force: true });
+  }
+}

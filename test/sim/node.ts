@@ -1,0 +1,279 @@
+// One simulated Talos node: its state (machine type, boot time, readiness flags, etcd membership), its
+// apid endpoint (a gRPC server on its own loopback address), and the faults injected into it.
+// Cluster-wide behaviour (etcd forming and joining) lives in the simulator, which every node reaches
+// through the World interface.
+import type { TLSSocket } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { cosiStateClient, machineServiceClient } from '../../src/talos/proto.ts';
+import type { ClusterIdentity } from './cluster-identity.ts';
+import { verifyClientCertificate } from './client-cert-policy.ts';
+import { FaultPlan } from './faults.ts';
+import { cosiHandlers } from './cosi-service.ts';
+import { machineHandlers } from './machine-service.ts';
+import { nodeResources } from './node-resources.ts';
+import { createCa, issueApidCertificate, type IssuedCertificate } from './pki.ts';
+import type { Recorder } from './records.ts';
+import { ResourceStore } from './resource-store.ts';
+import type { CallContext } from './rpc.ts';
+import { apidCredentials, TalosApiServer } from './tls-server.ts';
+import type { EtcdClusterRecord, MachineType, NodeSpec } from './types.ts';
+
+export interface Settings {
+  joinDelayMs: number;
+  etcdStartDelayMs: number;
+  timeSyncWaitMs: number;
+  applyRebootMs: number;
+}
+
+/** What a node needs from the simulator that holds it. */
+export interface World {
+  readonly recorder: Recorder;
+  readonly settings: Settings;
+  random(): number;
+  nodesOf(group: string): SimNode[];
+  discoveryEnabled(group: string): boolean;
+  etcdCluster(id: string): EtcdClusterRecord | undefined;
+  /** An etcd cluster has a leader while a majority of its members run. */
+  hasLeader(cluster: EtcdClusterRecord): boolean;
+  /** Leader member id (decimal), "0" without a leader. */
+  leaderId(cluster: EtcdClusterRecord): string;
+  /** Bootstrap succeeded on `node`: a new one-member etcd cluster. */
+  formCluster(node: SimNode): EtcdClusterRecord;
+  /** ApplyConfiguration accepted on `node`. */
+  configurationApplied(node: SimNode, mode: string, callerCn: string | undefined, data: Buffer): void;
+  /** Node state changed: re-derive resources, schedule joins. */
+  changed(): void;
+}
+
+export interface NodeEtcdState {
+  /** The etcd cluster whose data this node holds (its /var/lib/etcd is not empty). */
+  clusterId: string | null;
+  /** uint64 decimal. */
+  memberId: string | null;
+  /** etcd runs and is healthy. */
+  running: boolean;
+}
+
+export interface ServiceOverride {
+  state: string;
+  healthy?: boolean;
+  unknown?: boolean;
+  message?: string;
+}
+
+/** A random Talos-style node identity (base62, 43 characters). */
+function nodeIdentity(): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  return Array.from(randomBytes(43), (b) => alphabet[b % 62]).join('');
+}
+
+export class SimNode {
+  readonly name: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly group: string;
+  readonly type: MachineType;
+  readonly talosVersion: string;
+  readonly extensions: string[];
+  readonly iface: string;
+  readonly certSANs: string[];
+  readonly nodeId = nodeIdentity();
+  readonly identity: ClusterIdentity;
+  readonly faults = new FaultPlan();
+  readonly resources = new ResourceStore();
+  readonly etcd: NodeEtcdState = { clusterId: null, memberId: null, running: false };
+  readonly serviceOverrides = new Map<string, ServiceOverride>();
+  readonly appliedConfigs: { at: Date; mode: string; callerCn: string | undefined; data: Buffer }[] = [];
+
+  bootTime: number;
+  latencyMs: number;
+  criReady: boolean;
+  timeSynced: boolean;
+  etcdConfigured: boolean;
+  pendingReboot: boolean;
+  maintenance: boolean;
+  legacyNonControlPlaneError: boolean;
+  /** Set once etcd first runs after boot: the boot sequence is over and the stage is `running`. */
+  bootCompleted = false;
+  /** The machine config text (config.yaml); set by the simulator. */
+  machineConfig = '';
+  /** Set while the node runs (listens); down nodes refuse connections. */
+  private server: TalosApiServer | null = null;
+  private readonly sockets = new Map<TLSSocket, string | undefined>();
+  private readonly partitioned = new Set<string>();
+  private readonly logs = new Map<string, string[]>();
+  private readonly logListeners = new Map<string, Set<(line: string) => void>>();
+  apidCert: IssuedCertificate;
+  /** Present in maintenance mode: the per-boot self-signed CA apid serves with. */
+  maintenanceCaPem: string | undefined;
+
+  constructor(
+    spec: NodeSpec & { bootTime: number },
+    identity: ClusterIdentity,
+    readonly world: World,
+  ) {
+    this.name = spec.name;
+    this.ip = spec.ip;
+    this.port = spec.port ?? 50000;
+    this.group = spec.cluster ?? 'default';
+    this.type = spec.type;
+    this.talosVersion = spec.talosVersion ?? 'v1.13.0';
+    this.extensions = spec.extensions ?? ['autobootstrap'];
+    this.iface = spec.interface ?? 'eth0';
+    this.certSANs = spec.certSANs ?? [];
+    this.identity = identity;
+    this.bootTime = spec.bootTime;
+    this.latencyMs = spec.latencyMs ?? 0;
+    this.criReady = spec.criReady ?? true;
+    this.timeSynced = spec.timeSynced ?? true;
+    this.etcdConfigured = spec.type !== 'worker' && (spec.etcdConfigured ?? true);
+    this.pendingReboot = spec.pendingReboot ?? false;
+    this.maintenance = spec.maintenance ?? false;
+    this.legacyNonControlPlaneError = spec.legacyNonControlPlaneError ?? false;
+    this.apidCert = issueApidCertificate(identity.osCa, { hostname: this.name, ip: this.ip, certSANs: this.certSANs });
+  }
+
+  get endpoint(): string {
+    return `${this.ip}:${this.port}`;
+  }
+
+  get isUp(): boolean {
+    return this.server !== null;
+  }
+
+  /** Control plane as machined sees it (MachineType resource); a node in maintenance has type unknown. */
+  get isControlPlane(): boolean {
+    return !this.maintenance && (this.type === 'controlplane' || this.type === 'init');
+  }
+
+  get machineTypeName(): string {
+    return this.maintenance ? 'unknown' : this.type;
+  }
+
+  /** The machine could run etcd now (a join needs time sync and the etcd PKI from cluster.etcd.ca). */
+  get canRunEtcd(): boolean {
+    return this.isUp && this.isControlPlane && this.etcdConfigured && this.timeSynced;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  async listen(): Promise<void> {
+    if (this.server) return;
+    const server = new TalosApiServer({
+      onHandshake: (sock) => this.admitConnection(sock),
+      onTlsError: (error) => this.refuse(error.message, undefined, undefined),
+    });
+    server.addService(machineServiceClient().service, machineHandlers(this));
+    server.addService(cosiStateClient().service, cosiHandlers(this));
+    let credentials;
+    if (this.maintenance) {
+      // A per-boot self-signed CA: clients cannot verify it and must connect insecurely.
+      const ca = createCa({ organization: 'talos', kind: 'ed25519', years: 1 });
+      this.maintenanceCaPem = ca.certPem;
+      const cert = issueApidCertificate(ca, { hostname: this.name, ip: this.ip });
+      credentials = apidCredentials({ caPem: null, keyPem: cert.keyPem, certPem: cert.certPem });
+    } else {
+      this.maintenanceCaPem = undefined;
+      credentials = apidCredentials({ caPem: this.identity.osCa.certPem, keyPem: this.apidCert.keyPem, certPem: this.apidCert.certPem });
+    }
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(this.endpoint, credentials, (err) => (err ? reject(err) : resolve()));
+    });
+    this.server = server;
+  }
+
+  /** Stops listening at once; open connections drop and in-flight calls fail UNAVAILABLE (or CANCELLED). */
+  shutdown(): void {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    for (const sock of this.sockets.keys()) sock.destroy();
+    this.sockets.clear();
+    server.forceShutdown();
+  }
+
+  // ---- connections -----------------------------------------------------------------------------
+
+  private admitConnection(sock: TLSSocket): boolean {
+    if (this.maintenance) {
+      this.track(sock, undefined);
+      return true;
+    }
+    const verdict = verifyClientCertificate(sock);
+    if (verdict.cn !== undefined && this.partitioned.has(verdict.cn)) {
+      this.refuse(`partitioned: connections from CN=${verdict.cn} are dropped`, verdict.subject, verdict.cn);
+      return false;
+    }
+    if (!verdict.ok) {
+      this.refuse(verdict.reason, verdict.subject, verdict.cn);
+      return false;
+    }
+    this.track(sock, verdict.cn);
+    return true;
+  }
+
+  private track(sock: TLSSocket, cn: string | undefined): void {
+    this.sockets.set(sock, cn);
+    sock.once('close', () => this.sockets.delete(sock));
+  }
+
+  private refuse(reason: string, subject: string | undefined, cn: string | undefined): void {
+    this.world.recorder.emitEvent({ kind: 'tls-refused', record: { at: new Date(), node: this.name, reason, subject, cn } });
+  }
+
+  /** Calls from client certificates with these CNs are refused from now on; their open connections drop. */
+  partition(cns: Iterable<string>): void {
+    for (const cn of cns) this.partitioned.add(cn);
+    for (const [sock, cn] of this.sockets) {
+      if (cn !== undefined && this.partitioned.has(cn)) sock.destroy();
+    }
+  }
+
+  /** Ends partitions for these CNs, or all of them. */
+  heal(cns?: Iterable<string>): void {
+    if (!cns) this.partitioned.clear();
+    else for (const cn of cns) this.partitioned.delete(cn);
+  }
+
+  isPartitioned(cn: string): boolean {
+    return this.partitioned.has(cn);
+  }
+
+  // ---- records, resources, logs -----------------------------------------------------------------
+
+  recordCall(ctx: CallContext, code: status, message: string): void {
+    const at = new Date();
+    const codeName = status[code] ?? String(code);
+    const { recorder } = this.world;
+    recorder.emitEvent({ kind: 'call', record: { at, node: this.name, method: ctx.method, callerCn: ctx.cn, roles: ctx.roles, code, codeName, message } });
+    if (ctx.method === '/machine.MachineService/Bootstrap') {
+      recorder.emitEvent({ kind: 'bootstrap', record: { at, node: this.name, callerCn: ctx.cn, code, codeName, message } });
+    }
+  }
+
+  /** Re-derives the COSI resources from the current state (emits Watch events for differences). */
+  refreshResources(): void {
+    this.resources.sync(nodeResources(this));
+  }
+
+  appendLog(service: string, line: string): void {
+    const lines = this.logs.get(service) ?? [];
+    lines.push(line);
+    // machined keeps a bounded in-memory buffer per service.
+    if (lines.length > 5000) lines.splice(0, lines.length - 5000);
+    this.logs.set(service, lines);
+    for (const l of this.logListeners.get(service) ?? []) l(line);
+  }
+
+  logLines(service: string): string[] {
+    return [...(this.logs.get(service) ?? [])];
+  }
+
+  onLog(service: string, listener: (line: string) => void): () => void {
+    const set = this.logListeners.get(service) ?? new Set();
+    set.add(listener);
+    this.logListeners.set(service, set);
+    return () => set.delete(listener);
+  }
+}

@@ -1,0 +1,488 @@
+// The simulated Talos cluster(s): nodes, their shared identities, and the etcd world that Bootstrap
+// creates. Etcd behaves as Talos lets it: Bootstrap on any control plane with an empty data directory
+// forms a NEW one-member cluster (split brain included); control planes without etcd data join a
+// reachable cluster of their own cluster group after joinDelayMs.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
+import { writeHostRoot } from './host-root.ts';
+import { renderMachineConfig } from './machine-config.ts';
+import { SimNode, type Settings, type World } from './node.ts';
+import { etcdSecretsFor, issueClientCertificate, type ClientCertificateOptions, type EtcdSecretsFiles, type IssuedCertificate } from './pki.ts';
+import { formatEvent, Recorder } from './records.ts';
+import type { status } from '@grpc/grpc-js';
+import type {
+  BootstrapRecord,
+  CallRecord,
+  EtcdClusterRecord,
+  EtcdMemberInfo,
+  NodeSpec,
+  SimEvent,
+  SimulatorOptions,
+  TlsRefusalRecord,
+} from './types.ts';
+
+type Timer = ReturnType<typeof setTimeout>;
+
+export interface NodeFlags {
+  criReady?: boolean;
+  timeSynced?: boolean;
+  etcdConfigured?: boolean;
+  pendingReboot?: boolean;
+  latencyMs?: number;
+  bootTime?: number;
+}
+
+/** A random non-zero uint64 as a decimal string (etcd member and cluster ids). */
+function randomU64(): string {
+  let v = 0n;
+  while (v === 0n) v = randomBytes(8).readBigUInt64BE();
+  return v.toString();
+}
+
+function subnetOf(ip: string): string {
+  return ip.split('.').slice(0, 3).join('.');
+}
+
+export class TalosSimulator implements World {
+  readonly recorder = new Recorder();
+  readonly settings: Settings;
+  private readonly options: SimulatorOptions;
+  private readonly byName = new Map<string, SimNode>();
+  private readonly identities = new Map<string, ClusterIdentity>();
+  private readonly joinTimers = new Map<SimNode, Timer>();
+  private readonly startTimers = new Map<SimNode, Timer>();
+  private readonly otherTimers = new Set<Timer>();
+  private readonly etcdSecrets = new Map<SimNode, EtcdSecretsFiles>();
+  private readonly randomFn: () => number;
+  private stopped = false;
+
+  constructor(options: SimulatorOptions) {
+    this.options = options;
+    this.settings = {
+      joinDelayMs: options.joinDelayMs ?? 500,
+      etcdStartDelayMs: options.etcdStartDelayMs ?? 200,
+      timeSyncWaitMs: options.timeSyncWaitMs ?? 5000,
+      applyRebootMs: options.applyRebootMs ?? 300,
+    };
+    this.randomFn = options.random ?? Math.random;
+    const now = Math.floor(Date.now() / 1000);
+    options.nodes.forEach((spec, index) => {
+      if (this.byName.has(spec.name)) throw new Error(`duplicate node name ${spec.name}`);
+      const group = spec.cluster ?? 'default';
+      let identity = this.identities.get(group);
+      if (!identity) {
+        identity = createClusterIdentity(group, options.clusters?.[group] ?? {});
+        this.identities.set(group, identity);
+      }
+      // Earlier nodes booted earlier, a few seconds apart, unless told otherwise.
+      const bootTime = spec.bootTime ?? now - 300 + index * 5;
+      this.byName.set(spec.name, new SimNode({ ...spec, bootTime }, identity, this));
+    });
+    for (const node of this.byName.values()) node.machineConfig = this.renderConfig(node);
+  }
+
+  /** Builds the nodes, writes their host roots and brings up every node not created down. */
+  static async start(options: SimulatorOptions): Promise<TalosSimulator> {
+    const sim = new TalosSimulator(options);
+    await sim.start();
+    return sim;
+  }
+
+  async start(): Promise<void> {
+    const specs = new Map(this.options.nodes.map((s) => [s.name, s] as const));
+    const presets = this.options.bootstrapped === undefined ? [] : [this.options.bootstrapped].flat();
+    for (const name of presets) this.presetCluster(this.node(name), (n) => specs.get(n.name)?.up !== false);
+    for (const node of this.byName.values()) this.writeHostRoot(node);
+    try {
+      await Promise.all([...this.byName.values()].filter((n) => specs.get(n.name)?.up !== false).map((n) => this.bringUp(n)));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.changed();
+  }
+
+  /** Stops every node and timer. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of [...this.joinTimers.values(), ...this.startTimers.values(), ...this.otherTimers]) clearTimeout(t);
+    this.joinTimers.clear();
+    this.startTimers.clear();
+    this.otherTimers.clear();
+    for (const node of this.byName.values()) node.shutdown();
+    this.recorder.removeAllListeners();
+  }
+
+  // ---- nodes ------------------------------------------------------------------------------------
+
+  node(name: string): SimNode {
+    const node = this.byName.get(name);
+    if (!node) throw new Error(`no simulated node named ${name}`);
+    return node;
+  }
+
+  nodes(): SimNode[] {
+    return [...this.byName.values()];
+  }
+
+  identity(group = 'default'): ClusterIdentity {
+    const id = this.identities.get(group);
+    if (!id) throw new Error(`no cluster group ${group}`);
+    return id;
+  }
+
+  /** The OS CA certificate (PEM) clients of this group verify apid against. */
+  osCaPem(group = 'default'): string {
+    return this.identity(group).osCa.certPem;
+  }
+
+  /** A client certificate signed by the group's OS CA (default: EKU exactly clientAuth). */
+  clientCertificate(options: ClientCertificateOptions & { group?: string }): IssuedCertificate {
+    return issueClientCertificate(this.identity(options.group).osCa, options);
+  }
+
+  hostRoot(name: string): string | undefined {
+    return this.options.hostRootDir ? join(this.options.hostRootDir, name) : undefined;
+  }
+
+  async up(name: string): Promise<void> {
+    const node = this.node(name);
+    if (node.isUp) return;
+    await this.bringUp(node);
+    this.changed();
+  }
+
+  /** Stops the node's apid (connection refused from now on) and its etcd; etcd data stays. */
+  down(name: string): void {
+    const node = this.node(name);
+    if (!node.isUp) return;
+    node.shutdown();
+    this.cancelTimers(node);
+    node.etcd.running = false;
+    node.bootCompleted = false;
+    this.recorder.emitEvent({ kind: 'node-down', at: new Date(), node: node.name });
+    this.changed();
+  }
+
+  setFlags(name: string, flags: NodeFlags): void {
+    const node = this.node(name);
+    if (flags.criReady !== undefined) node.criReady = flags.criReady;
+    if (flags.timeSynced !== undefined) node.timeSynced = flags.timeSynced;
+    if (flags.pendingReboot !== undefined) node.pendingReboot = flags.pendingReboot;
+    if (flags.latencyMs !== undefined) node.latencyMs = flags.latencyMs;
+    if (flags.bootTime !== undefined) node.bootTime = flags.bootTime;
+    if (flags.etcdConfigured !== undefined) {
+      node.etcdConfigured = node.type !== 'worker' && flags.etcdConfigured;
+      node.machineConfig = this.renderConfig(node);
+    }
+    this.writeHostRoot(node);
+    this.changed();
+  }
+
+  /** The next `times` calls of `method` on the node fail with `code`, then it behaves normally. */
+  failMethod(name: string, method: string, code: status, times = 1, message?: string): void {
+    this.node(name).faults.failMethod(method, code, times, message);
+  }
+
+  /** Calls from client certificates with these CNs to the named nodes (default: all) are refused. */
+  partition(callerCns: string[], nodeNames?: string[]): void {
+    for (const node of nodeNames ? nodeNames.map((n) => this.node(n)) : this.nodes()) node.partition(callerCns);
+  }
+
+  heal(callerCns?: string[], nodeNames?: string[]): void {
+    for (const node of nodeNames ? nodeNames.map((n) => this.node(n)) : this.nodes()) node.heal(callerCns);
+  }
+
+  // ---- records ----------------------------------------------------------------------------------
+
+  onEvent(listener: (event: SimEvent) => void): () => void {
+    this.recorder.on('event', listener);
+    return () => this.recorder.off('event', listener);
+  }
+
+  /** Like onEvent, with each event already formatted as one readable line. */
+  onLog(listener: (line: string) => void): () => void {
+    return this.onEvent((e) => listener(formatEvent(e)));
+  }
+
+  calls(): CallRecord[] {
+    return [...this.recorder.calls];
+  }
+
+  callsFrom(cn: string): CallRecord[] {
+    return this.recorder.calls.filter((c) => c.callerCn === cn);
+  }
+
+  bootstrapCalls(): BootstrapRecord[] {
+    return [...this.recorder.bootstraps];
+  }
+
+  successfulBootstraps(): BootstrapRecord[] {
+    return this.recorder.bootstraps.filter((b) => b.code === 0);
+  }
+
+  /** Every etcd cluster that ever formed (snapshots; members as of now). */
+  etcdClusters(group?: string): EtcdClusterRecord[] {
+    return this.recorder.clusters
+      .filter((c) => group === undefined || c.group === group)
+      .map((c) => ({ ...c, members: c.members.map((m) => ({ ...m })) }));
+  }
+
+  tlsRefusals(): TlsRefusalRecord[] {
+    return [...this.recorder.tlsRefusals];
+  }
+
+  timeline(): SimEvent[] {
+    return [...this.recorder.timeline];
+  }
+
+  /** Resolves once `predicate` holds (checked on every event and every 20 ms); rejects after timeoutMs. */
+  waitUntil(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (predicate()) return resolve();
+      const check = () => {
+        if (!predicate()) return;
+        cleanup();
+        resolve();
+      };
+      const interval = setInterval(check, 20);
+      const off = this.onEvent(check);
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearInterval(interval);
+        clearTimeout(timer);
+        off();
+      };
+    });
+  }
+
+  // ---- World ------------------------------------------------------------------------------------
+
+  random(): number {
+    return this.randomFn();
+  }
+
+  nodesOf(group: string): SimNode[] {
+    return this.nodes().filter((n) => n.group === group);
+  }
+
+  discoveryEnabled(group: string): boolean {
+    return this.options.clusters?.[group]?.discovery ?? true;
+  }
+
+  etcdCluster(id: string): EtcdClusterRecord | undefined {
+    return this.recorder.clusters.find((c) => c.id === id);
+  }
+
+  private runningMembers(cluster: EtcdClusterRecord): EtcdMemberInfo[] {
+    return cluster.members.filter((m) => {
+      const n = this.byName.get(m.node);
+      return n !== undefined && n.isUp && n.etcd.running && n.etcd.clusterId === cluster.id;
+    });
+  }
+
+  hasLeader(cluster: EtcdClusterRecord): boolean {
+    return this.runningMembers(cluster).length * 2 > cluster.members.length;
+  }
+
+  leaderId(cluster: EtcdClusterRecord): string {
+    if (!this.hasLeader(cluster)) return '0';
+    const running = this.runningMembers(cluster);
+    const founder = running.find((m) => m.node === cluster.founder);
+    return (founder ?? running[0])?.id ?? '0';
+  }
+
+  formCluster(node: SimNode): EtcdClusterRecord {
+    const cluster: EtcdClusterRecord = {
+      id: randomU64(),
+      group: node.group,
+      founder: node.name,
+      formedAt: new Date(),
+      origin: 'bootstrap',
+      members: [],
+    };
+    this.recorder.addCluster(cluster);
+    this.cancelJoin(node);
+    this.addMember(cluster, node, false);
+    node.appendLog('etcd', `bootstrapping new etcd cluster ${cluster.id} with this node as its only member`);
+    this.recorder.emitEvent({ kind: 'etcd-formed', at: cluster.formedAt, node: node.name, clusterId: cluster.id, group: cluster.group });
+    this.scheduleEtcdStart(node);
+    this.changed();
+    return cluster;
+  }
+
+  configurationApplied(node: SimNode, mode: string, callerCn: string | undefined, data: Buffer): void {
+    node.appliedConfigs.push({ at: new Date(), mode, callerCn, data });
+    this.recorder.emitEvent({ kind: 'config-applied', at: new Date(), node: node.name, mode, callerCn });
+    if (!node.maintenance || mode === 'STAGED') return;
+    // Leaving maintenance: the node installs, reboots and comes back with its configuration.
+    const timer = setTimeout(() => {
+      this.otherTimers.delete(timer);
+      if (this.stopped) return;
+      node.shutdown();
+      this.cancelTimers(node);
+      node.maintenance = false;
+      node.machineConfig = this.renderConfig(node);
+      this.writeHostRoot(node);
+      this.recorder.emitEvent({ kind: 'node-down', at: new Date(), node: node.name });
+      void this.bringUp(node).then(() => this.changed());
+    }, this.settings.applyRebootMs);
+    this.otherTimers.add(timer);
+  }
+
+  changed(): void {
+    if (this.stopped) return;
+    for (const node of this.byName.values()) node.refreshResources();
+    this.scheduleJoins();
+  }
+
+  // ---- etcd -------------------------------------------------------------------------------------
+
+  private addMember(cluster: EtcdClusterRecord, node: SimNode, running: boolean): EtcdMemberInfo {
+    const member: EtcdMemberInfo = {
+      id: randomU64(),
+      node: node.name,
+      hostname: node.name,
+      peerUrls: [`https://${node.ip}:2380`],
+      clientUrls: [`https://${node.ip}:2379`],
+      isLearner: false,
+      joinedAt: new Date(),
+    };
+    cluster.members.push(member);
+    node.etcd.clusterId = cluster.id;
+    node.etcd.memberId = member.id;
+    node.etcd.running = running;
+    return member;
+  }
+
+  /** The `bootstrapped` start option: a cluster that formed before the simulation, every control plane joined. */
+  private presetCluster(founder: SimNode, willBeUp: (n: SimNode) => boolean): void {
+    if (!founder.isControlPlane) throw new Error(`bootstrapped node ${founder.name} is not a control plane`);
+    const cluster: EtcdClusterRecord = {
+      id: randomU64(),
+      group: founder.group,
+      founder: founder.name,
+      formedAt: new Date(),
+      origin: 'preset',
+      members: [],
+    };
+    this.recorder.addCluster(cluster);
+    const cps = this.nodesOf(founder.group).filter((n) => n.isControlPlane && n.etcdConfigured && n.etcd.clusterId === null);
+    for (const n of [founder, ...cps.filter((c) => c !== founder)]) {
+      const up = willBeUp(n);
+      this.addMember(cluster, n, up);
+      n.bootCompleted = up;
+    }
+    this.recorder.emitEvent({ kind: 'etcd-formed', at: cluster.formedAt, node: founder.name, clusterId: cluster.id, group: cluster.group });
+  }
+
+  private scheduleEtcdStart(node: SimNode): void {
+    const existing = this.startTimers.get(node);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(() => {
+      this.startTimers.delete(node);
+      if (this.stopped || !node.isUp || node.etcd.running || !node.etcd.clusterId || !node.etcd.memberId) return;
+      node.etcd.running = true;
+      node.bootCompleted = true;
+      node.appendLog('etcd', `etcd is running as member ${node.etcd.memberId} of cluster ${node.etcd.clusterId}`);
+      this.recorder.emitEvent({ kind: 'etcd-running', at: new Date(), node: node.name, clusterId: node.etcd.clusterId, memberId: node.etcd.memberId });
+      this.changed();
+    }, this.settings.etcdStartDelayMs);
+    this.startTimers.set(node, timer);
+  }
+
+  private joinableClusters(group: string): EtcdClusterRecord[] {
+    return this.recorder.clusters.filter((c) => c.group === group && this.hasLeader(c));
+  }
+
+  /** Every control plane that could run etcd but has no data waits joinDelayMs, then joins a reachable cluster. */
+  private scheduleJoins(): void {
+    for (const node of this.byName.values()) {
+      if (!node.canRunEtcd || node.etcd.clusterId !== null || this.joinTimers.has(node)) continue;
+      if (this.joinableClusters(node.group).length === 0) continue;
+      const timer = setTimeout(() => {
+        this.joinTimers.delete(node);
+        if (this.stopped || !node.canRunEtcd || node.etcd.clusterId !== null) return;
+        const candidates = this.joinableClusters(node.group);
+        const cluster = candidates[Math.floor(this.randomFn() * candidates.length)];
+        if (!cluster) return;
+        const member = this.addMember(cluster, node, true);
+        node.bootCompleted = true;
+        node.appendLog('etcd', `joined etcd cluster ${cluster.id} as member ${member.id}`);
+        const at = new Date();
+        this.recorder.emitEvent({ kind: 'etcd-joined', at, node: node.name, clusterId: cluster.id, memberId: member.id });
+        this.recorder.emitEvent({ kind: 'etcd-running', at, node: node.name, clusterId: cluster.id, memberId: member.id });
+        this.changed();
+      }, this.settings.joinDelayMs);
+      this.joinTimers.set(node, timer);
+    }
+  }
+
+  private cancelJoin(node: SimNode): void {
+    const t = this.joinTimers.get(node);
+    if (t) clearTimeout(t);
+    this.joinTimers.delete(node);
+  }
+
+  private cancelTimers(node: SimNode): void {
+    this.cancelJoin(node);
+    const t = this.startTimers.get(node);
+    if (t) clearTimeout(t);
+    this.startTimers.delete(node);
+  }
+
+  private async bringUp(node: SimNode): Promise<void> {
+    await node.listen();
+    node.appendLog('machined', node.isControlPlane && !node.etcd.clusterId ? 'etcd is waiting to join the cluster' : 'boot sequence started');
+    this.recorder.emitEvent({ kind: 'node-up', at: new Date(), node: node.name });
+    // A node with etcd data restarts its etcd member; without data it waits to join (scheduleJoins).
+    if (node.etcd.clusterId && !node.etcd.running && node.isControlPlane) this.scheduleEtcdStart(node);
+  }
+
+  // ---- fixtures ---------------------------------------------------------------------------------
+
+  private renderConfig(node: SimNode): string {
+    const cpCount = this.nodesOf(node.group).filter((n) => n.type !== 'worker').length;
+    const extensions: Record<string, string[]> = {};
+    if (node.extensions.includes('autobootstrap')) {
+      extensions.autobootstrap = [`TALOS_AUTO_BOOTSTRAP_QUORUM_NODES=${cpCount}`, 'LOG_LEVEL=info'];
+    }
+    return renderMachineConfig({
+      identity: node.identity,
+      type: node.type,
+      hostname: node.name,
+      ip: node.ip,
+      prefixLength: 24,
+      gateway: `${subnetOf(node.ip)}.254`,
+      iface: node.iface,
+      certSANs: [node.ip, ...node.certSANs],
+      talosVersion: node.talosVersion,
+      etcdConfigured: node.etcdConfigured,
+      extensions,
+      v1alpha1Last: this.options.v1alpha1Last ?? false,
+    });
+  }
+
+  private writeHostRoot(node: SimNode): void {
+    const root = this.hostRoot(node.name);
+    if (!root) return;
+    // /system/secrets/etcd appears on control planes once time is synced and the etcd PKI is rendered.
+    let secrets: EtcdSecretsFiles | undefined;
+    if (node.isControlPlane && node.etcdConfigured && node.timeSynced) {
+      secrets = this.etcdSecrets.get(node) ?? etcdSecretsFor(node.identity.etcdCa, { hostname: node.name, ip: node.ip });
+      this.etcdSecrets.set(node, secrets);
+    }
+    writeHostRoot(root, {
+      bootTime: node.bootTime,
+      route: { iface: node.iface, ip: node.ip, prefixLength: 24, gateway: `${subnetOf(node.ip)}.254` },
+      ...(node.maintenance ? {} : { machineConfig: node.machineConfig }),
+      ...(secrets ? { etcdSecrets: secrets } : {}),
+    });
+  }
+}
+
+export type { NodeSpec };
