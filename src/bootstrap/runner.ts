@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { classifyBootstrapError, codeName } from '../talos/error-class.ts';
 import { TalosCallError } from '../talos/node-client.ts';
 import { formatDuration } from '../util/duration.ts';
+import { compareIPv4 } from '../util/ipv4.ts';
 import { sleep, Stopped } from '../util/sleep.ts';
 import { backoffDelay, type BackoffPolicy } from './core/backoff.ts';
 import { decide, type Decision, type WaitReason } from './core/decide.ts';
@@ -178,7 +179,7 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
   let running: string[] = [];
   for (;;) {
     const { observation } = await io.observe();
-    running = observation.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address);
+    running = observation.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address).sort(compareIPv4);
     const pending = role === 'leader' ? quorumView.controlPlanes.map((c) => c.address).filter((a) => !running.includes(a)) : [];
     if (pending.length === 0) break;
     if (now() > deadline) {

@@ -1,0 +1,47 @@
+// Nodes that must not bootstrap: an existing cluster, and workers.
+import { afterEach, describe, expect, test } from 'bun:test';
+import { startCluster, threeControlPlanes, type Harness } from './cluster-harness.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('cluster already bootstrapped, daemons restarted', () => {
+  test('no Bootstrap; every daemon confirms one cluster and exits 0', async () => {
+    h = await startCluster({
+      subnet: '127.0.77',
+      quorum: 3,
+      nodes: threeControlPlanes([1_700_000_300, 1_700_000_200, 1_700_000_100]),
+      sim: { bootstrapped: 'cp2' },
+    });
+    for (const n of ['cp1', 'cp2', 'cp3']) h.daemon(n);
+    const codes = await Promise.all(h.daemons.map((d) => d.exitWithin(30_000)));
+    expect(codes).toEqual([0, 0, 0]);
+    expect(h.sim.bootstrapCalls()).toHaveLength(0);
+    expect(h.sim.etcdClusters()).toHaveLength(1);
+    for (const d of h.daemons) {
+      expect(d.events('decision')[0]?.decision).toBe('bootstrapped');
+      expect(d.events('cluster-healthy')).toHaveLength(1);
+    }
+  }, 40_000);
+});
+
+describe('a worker node', () => {
+  test('exits 0 within a second, having called nothing', async () => {
+    h = await startCluster({
+      subnet: '127.0.78',
+      quorum: 3,
+      nodes: [...threeControlPlanes([1, 2, 3]), { name: 'w1', host: 21, type: 'worker' }],
+    });
+    const started = performance.now();
+    const w = h.daemon('w1');
+    expect(await w.exitWithin(5_000)).toBe(0);
+    const elapsedMs = performance.now() - started;
+    expect(elapsedMs).toBeLessThan(1_000);
+    expect(w.events('worker')).toHaveLength(1);
+    expect(h.sim.calls()).toHaveLength(0);
+    expect(h.sim.tlsRefusals()).toHaveLength(0);
+  }, 20_000);
+});
