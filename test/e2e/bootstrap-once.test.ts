@@ -31,6 +31,16 @@ describe('three control planes started together', () => {
       expect(follower.events('bootstrap-call')).toHaveLength(0);
       expect(follower.lines.some((l) => l.msg.includes(`leader is ${h!.ip('cp2')}`))).toBe(true);
     }
+    // No key material in any output: neither PEM armour nor the CA key's body.
+    const ca = h.sim.identity().osCa;
+    const keyBody = ca.keyPem.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    const talosKeyB64 = Buffer.from(ca.talosKeyPem).toString('base64');
+    for (const d of h.daemons) {
+      const everything = JSON.stringify(d.lines) + d.stderr.join('\n');
+      expect(everything).not.toContain('PRIVATE KEY');
+      expect(everything).not.toContain(keyBody.slice(0, 40));
+      expect(everything).not.toContain(talosKeyB64.slice(0, 40));
+    }
   }, 60_000);
 
   test('equal boot times: the lowest address leads', async () => {

@@ -1,5 +1,7 @@
 // Nodes that must not bootstrap: an existing cluster, and workers.
 import { afterEach, describe, expect, test } from 'bun:test';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { startCluster, threeControlPlanes, type Harness } from './cluster-harness.ts';
 
 let h: Harness | undefined;
@@ -25,6 +27,23 @@ describe('cluster already bootstrapped, daemons restarted', () => {
       expect(d.events('decision')[0]?.decision).toBe('bootstrapped');
       expect(d.events('cluster-healthy')).toHaveLength(1);
     }
+  }, 40_000);
+});
+
+describe('control plane whose etcd secrets are not written yet', () => {
+  test('waits for them, saying why, then goes on', async () => {
+    h = await startCluster({ subnet: '127.0.83', quorum: 1, nodes: [{ name: 'cp1', host: 1, type: 'controlplane' }] });
+    const secrets = join(h.sim.hostRoot('cp1') as string, 'system/secrets/etcd');
+    const parked = `${secrets}.parked`;
+    renameSync(secrets, parked);
+    const d = h.daemon('cp1');
+    const waiting = await d.waitFor((l) => l.event === 'waiting-secrets', 5_000, 'waiting-secrets line');
+    expect(waiting.msg).toContain('machine config says controlplane');
+    await Bun.sleep(1_500);
+    expect(h.sim.calls()).toHaveLength(0);
+    renameSync(parked, secrets);
+    expect(await d.exitWithin(30_000)).toBe(0);
+    expect(h.sim.successfulBootstraps().map((b) => b.node)).toEqual(['cp1']);
   }, 40_000);
 });
 
