@@ -19,6 +19,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The narrowest scan prefix an operator may configure: a /16 is 65,534 hosts; wider is a mistake. */
 export const WIDEST_SCAN_BITS = 16;
 export const MAX_SCAN_CONCURRENCY = 4096;
+export const DEFAULT_FAILURE_PAUSE_MS = 60_000;
 
 export interface Config {
   logLevel: LogLevel;
@@ -39,6 +40,8 @@ export interface Config {
   caSource: CaSource;
   hostRoot: string;
   dryRun: boolean;
+  /** Pause before a failing exit, so Talos's immediate restart does not repeat the same lines every few seconds. */
+  failurePauseMs: number;
 }
 
 export interface ConfigProblem {
@@ -131,6 +134,7 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_CA_SOURCE: str({ choices: CA_SOURCES, default: 'auto' }),
   TALOS_AUTO_BOOTSTRAP_HOST_ROOT: str({ default: '/' }),
   TALOS_AUTO_BOOTSTRAP_DRY_RUN: strictBool({ default: false }),
+  TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: duration({ allowZero: true })({ default: DEFAULT_FAILURE_PAUSE_MS }),
 };
 
 /** Every variable the daemon reads, for the README table check and for spotting misspelt names. */
@@ -182,10 +186,17 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     caSource: clean.TALOS_AUTO_BOOTSTRAP_CA_SOURCE as CaSource,
     hostRoot: clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT,
     dryRun: clean.TALOS_AUTO_BOOTSTRAP_DRY_RUN,
+    failurePauseMs: clean.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE,
   };
   problems.push(...crossChecks(config, input));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, config, warnings: unknownVariables(env) };
+}
+
+/** The failure pause even when the rest of the configuration is invalid (its own default if it is too). */
+export function failurePause(env: Record<string, string | undefined>): number {
+  const text = env.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE;
+  return (text === undefined ? undefined : parseDuration(text)) ?? DEFAULT_FAILURE_PAUSE_MS;
 }
 
 /** Problems that only show in combination. */

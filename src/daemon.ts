@@ -1,6 +1,6 @@
 // `autobootstrap run`: from environment to exit code. Order matters: configuration is validated before
 // anything is read, minted or called; a worker leaves after local checks only.
-import { loadConfig, type Config } from './config.ts';
+import { failurePause, loadConfig, type Config } from './config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
 import { detectNodeAddress } from './host/node-address.ts';
@@ -27,11 +27,28 @@ export async function runDaemon(env: Record<string, string | undefined>, signal:
     for (const p of loaded.problems) {
       log.error({ event: 'config-invalid', variable: p.variable, value: p.value ?? null }, `invalid ${p.variable}${p.value === undefined ? '' : `="${p.value}"`}: ${p.problem}`);
     }
-    log.error({ event: 'exit', code: EXIT.CONFIG }, `configuration has ${loaded.problems.length} problem(s); nothing was done`);
-    return EXIT.CONFIG;
+    log.error({ event: 'config-summary' }, `configuration has ${loaded.problems.length} problem(s); nothing was done`);
+    return exitAfterPause(EXIT.CONFIG, failurePause(env), log, signal);
   }
   for (const w of loaded.warnings) log.warn({ event: 'config-unknown-variable', variable: w.variable }, `${w.variable}: ${w.problem}`);
   const code = await daemon(loaded.config, log, signal);
+  return exitAfterPause(code, loaded.config.failurePauseMs, log, signal);
+}
+
+/**
+ * Talos restarts a failed service (restart: untilSuccess) within seconds. A failure that will repeat —
+ * a bad configuration, a refusal for safety — would then fill the log with the same lines every few
+ * seconds; pausing first keeps the log readable. A stop request ends the pause at once.
+ */
+async function exitAfterPause(code: ExitCode, pauseMs: number, log: Logger, signal: AbortSignal): Promise<ExitCode> {
+  if (code !== EXIT.OK && pauseMs > 0 && !signal.aborted) {
+    log.info({ event: 'pause-before-exit', code, pauseMs }, `exiting with code ${code} in ${formatDuration(pauseMs)}, so that the restart does not repeat these lines every few seconds`);
+    try {
+      await sleep(pauseMs, signal);
+    } catch (e) {
+      if (!(e instanceof Stopped)) throw e;
+    }
+  }
   log.info({ event: 'exit', code }, `exiting with code ${code}`);
   return code;
 }

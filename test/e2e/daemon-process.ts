@@ -20,6 +20,7 @@ export const FAST_ENV: Record<string, string> = {
   TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '1s',
   TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '800ms',
   TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: '2s',
+  TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: '0s',
 };
 
 export class DaemonProcess {

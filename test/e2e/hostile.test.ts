@@ -87,6 +87,17 @@ describe('invalid environment', () => {
     expect(h.sim.tlsRefusals()).toHaveLength(0);
   }, 20_000);
 
+  test('the failing exit is paused so a restart cannot loop; SIGTERM ends the pause', async () => {
+    h = await startCluster({ subnet: '127.0.84', quorum: 3, nodes: threeControlPlanes([1, 2, 3]) });
+    const d = h.daemon('cp1', { TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '0', TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: '5m' });
+    const pause = await d.waitFor((l) => l.event === 'pause-before-exit', 5_000, 'pause line');
+    expect(pause.msg).toContain('exiting with code 2 in 5m');
+    await Bun.sleep(1_000);
+    expect(d.events('exit')).toHaveLength(0);
+    d.kill('SIGTERM');
+    expect(await d.exitWithin(3_000)).toBe(2);
+  }, 20_000);
+
   test('--version prints the version; an unknown command exits 2', async () => {
     const v = Bun.spawnSync([`${import.meta.dir}/../../dist/autobootstrap`, '--version']);
     expect(v.exitCode).toBe(0);

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       caSource: 'auto',
       hostRoot: '/',
       dryRun: false,
+      failurePauseMs: 60_000,
       nodeIp: undefined,
     });
   });
