@@ -31,7 +31,14 @@ export async function runDaemon(env: Record<string, string | undefined>, signal:
     return exitAfterPause(EXIT.CONFIG, failurePause(env), log, signal);
   }
   for (const w of loaded.warnings) log.warn({ event: 'config-unknown-variable', variable: w.variable }, `${w.variable}: ${w.problem}`);
-  const code = await daemon(loaded.config, log, signal);
+  let code: ExitCode;
+  try {
+    code = await daemon(loaded.config, log, signal);
+  } catch (e) {
+    // An unforeseen error still gets one clear line and the pause, never a tight restart loop.
+    log.error({ event: 'unexpected-error', error: e instanceof Error ? e.message : String(e) }, `unexpected failure: ${e instanceof Error ? e.message : String(e)}`);
+    code = EXIT.FAILURE;
+  }
   return exitAfterPause(code, loaded.config.failurePauseMs, log, signal);
 }
 

@@ -190,22 +190,32 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
     await sleep(config.followerCheckIntervalMs, signal);
   }
 
-  const views = await io.etcdViews(running);
-  const answered = views.filter((v): v is EtcdView & { memberIds: string[] } => v.memberIds !== undefined);
-  const verdict = oneCluster(answered);
-  if (verdict.kind === 'split') {
-    const groups = verdict.groups.map((g) => `[${g.join(', ')}]`).join(' vs ');
-    log.error(
-      { event: 'split-brain', groups: verdict.groups },
-      `two etcd clusters exist: ${groups}; stop here and recover: keep one cluster, reset the others (talosctl reset --system-labels-to-wipe EPHEMERAL) so they rejoin`,
-    );
-    return { exitCode: EXIT.REFUSED, reason: 'split brain' };
+  // Every one of them must report its own membership; a node that does not answer is not "fine".
+  for (;;) {
+    const views = await io.etcdViews(running);
+    const answered = views.filter((v): v is EtcdView & { memberIds: string[] } => v.memberIds !== undefined && v.memberIds.length > 0);
+    const verdict = oneCluster(answered);
+    if (verdict.kind === 'split') {
+      const groups = verdict.groups.map((g) => `[${g.join(', ')}]`).join(' vs ');
+      log.error(
+        { event: 'split-brain', groups: verdict.groups },
+        `two etcd clusters exist: ${groups}; stop here and recover: keep one cluster, reset the others (talosctl reset --system-labels-to-wipe EPHEMERAL) so they rejoin`,
+      );
+      return { exitCode: EXIT.REFUSED, reason: 'split brain' };
+    }
+    const silent = views.filter((v) => !answered.includes(v as EtcdView & { memberIds: string[] })).map((v) => `${v.address} (${v.error ?? 'empty member list'})`);
+    if (silent.length === 0) {
+      log.info(
+        { event: 'cluster-healthy', role, members: verdict.memberIds, controlPlanes: running },
+        `one etcd cluster with ${verdict.memberIds.length} member(s); control planes running etcd: ${running.join(', ')}`,
+      );
+      return { exitCode: EXIT.OK, reason: role === 'leader' ? 'bootstrapped' : 'joined' };
+    }
+    if (now() > deadline) {
+      log.error({ event: 'membership-unconfirmed', silent }, `could not confirm one cluster: no membership from ${silent.join(', ')}`);
+      return { exitCode: EXIT.FAILURE, reason: 'membership unconfirmed' };
+    }
+    progress.note(silent.join(','), { event: 'waiting-membership', silent }, `waiting for the member lists of ${silent.join(', ')}`);
+    await sleep(config.followerCheckIntervalMs, signal);
   }
-  const silent = views.filter((v) => v.memberIds === undefined).map((v) => `${v.address} (${v.error})`);
-  log.info(
-    { event: 'cluster-healthy', role, members: verdict.memberIds, controlPlanes: running, unanswered: silent },
-    `one etcd cluster with ${verdict.memberIds.length} member(s); control planes running etcd: ${running.join(', ')}` +
-      (silent.length ? `; did not report membership: ${silent.join(', ')}` : ''),
-  );
-  return { exitCode: EXIT.OK, reason: role === 'leader' ? 'bootstrapped' : 'joined' };
 }

@@ -3,6 +3,7 @@ import type { Candidate, Rejected } from '../bootstrap/core/observation.ts';
 import { isControlPlaneType } from '../bootstrap/core/observation.ts';
 import { forEachBounded } from '../util/bounded.ts';
 import { inspectPeer, type InspectOptions } from './inspect-peer.ts';
+import { mergeByIdentity } from './merge-identities.ts';
 import { targetsOf, type DiscoveryPlan, type TargetSource } from './targets.ts';
 
 export interface DiscoveryResult {
@@ -41,6 +42,7 @@ export async function discover(plan: DiscoveryPlan, opts: InspectOptions & { con
       result.controlPlanes.push(found.candidate);
     } else result.others.push(found.candidate);
   });
+  result.controlPlanes = mergeByIdentity(result.controlPlanes, plan.self);
   return result;
 }
 

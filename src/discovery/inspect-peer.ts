@@ -3,8 +3,8 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Candidate, EtcdState, MachineType } from '../bootstrap/core/observation.ts';
 import type { ClientIdentity } from '../talos/channel.ts';
 import { classifyReadError, codeName } from '../talos/error-class.ts';
-import { NodeClient, TalosCallError } from '../talos/node-client.ts';
-import { ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE, SERVICES } from '../talos/resources.ts';
+import { NodeClient, TalosCallError, type ServiceState } from '../talos/node-client.ts';
+import { ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE, TIME_STATUS } from '../talos/resources.ts';
 import { probeTls } from './tls-probe.ts';
 
 export type Inspection =
@@ -23,19 +23,29 @@ export interface InspectOptions {
 
 const MACHINE_TYPES: MachineType[] = ['controlplane', 'init', 'worker', 'unknown'];
 
-function etcdStateOf(spec: unknown): EtcdState {
-  return spec !== null && typeof spec === 'object' && (spec as { running?: unknown }).running === true ? 'running' : 'not-running';
+/**
+ * etcd's state from machined's service list. Talos keeps a Services resource only while a service runs,
+ * so its absence proves nothing; the service list names the state itself.
+ */
+export function etcdStateFromServices(services: ServiceState[]): EtcdState {
+  const etcd = services.find((s) => s.id === ETCD_SERVICE_ID);
+  if (etcd?.state === 'Running') return 'running';
+  if (etcd?.state === 'Preparing') return 'not-running';
+  return 'unknown';
 }
 
 async function etcdState(client: NodeClient): Promise<EtcdState> {
   try {
-    const service = await client.getResource(SERVICES, ETCD_SERVICE_ID);
-    // No etcd service resource: the service was never started on this node.
-    return service ? etcdStateOf(service.spec) : 'not-running';
+    return etcdStateFromServices(await client.services());
   } catch {
     // Not answering is not the same as not running.
     return 'unknown';
   }
+}
+
+async function timeSynced(client: NodeClient): Promise<boolean> {
+  const status = await client.getResource(TIME_STATUS);
+  return (status?.spec as { synced?: unknown } | null)?.synced === true;
 }
 
 export async function inspectPeer(address: string, opts: InspectOptions): Promise<Inspection> {
@@ -45,18 +55,21 @@ export async function inspectPeer(address: string, opts: InspectOptions): Promis
 
   const client = new NodeClient(address, opts.port, opts.credentials(address), opts.timeoutMs);
   try {
-    const [bootTime, typeRes, statusRes, hostname, etcd] = await Promise.all([
+    const [bootTime, typeRes, statusRes, hostname, etcd, synced] = await Promise.all([
       client.bootTime(),
       client.getResource(MACHINE_TYPE),
       client.getResource(MACHINE_STATUS),
       client.hostname(),
       etcdState(client),
+      timeSynced(client),
     ]);
     const typeText = typeof typeRes?.spec === 'string' ? typeRes.spec : 'unknown';
     const machineType = (MACHINE_TYPES as string[]).includes(typeText) ? (typeText as MachineType) : 'unknown';
     const stage = (statusRes?.spec as { stage?: string } | null)?.stage ?? 'unknown';
     if (bootTime <= 0n) return { kind: 'rejected', reason: 'SystemStat reported no boot time', untrusted: false };
-    return { kind: 'candidate', candidate: { address, hostname, bootTime, machineType, stage, etcd } };
+    // Before time sync the clock may still be stepped, and /proc/stat btime moves with it.
+    if (!synced) return { kind: 'rejected', reason: 'time not synced yet (its boot time is not final)', untrusted: false };
+    return { kind: 'candidate', candidate: { address, identity: tls.identity, hostname, bootTime, machineType, stage, etcd } };
   } catch (e) {
     if (e instanceof TalosCallError) {
       const outcome = classifyReadError(e.code);

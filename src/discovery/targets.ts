@@ -18,15 +18,13 @@ export function discoveryPlan(config: Config, self: string): DiscoveryPlan {
   };
 }
 
-/** Every address once: self first, then static peers, then scanned hosts not already named. */
+/** Every address once: self first, then static peers, then scanned hosts (overlapping prefixes included). */
 export function* targetsOf(plan: DiscoveryPlan): Generator<{ address: string; source: TargetSource }> {
-  const named = new Set<string>([plan.self, ...plan.statics]);
-  yield { address: plan.self, source: 'self' };
-  for (const address of plan.statics) yield { address, source: 'static' };
+  const yielded = new Set<string>();
+  const fresh = (address: string): boolean => !yielded.has(address) && (yielded.add(address), true);
+  if (fresh(plan.self)) yield { address: plan.self, source: 'self' };
+  for (const address of plan.statics) if (fresh(address)) yield { address, source: 'static' };
   for (const prefix of plan.scan) {
-    for (const address of hostsOf(prefix)) {
-      if (named.has(address)) continue;
-      yield { address, source: 'scan' };
-    }
+    for (const address of hostsOf(prefix)) if (fresh(address)) yield { address, source: 'scan' };
   }
 }

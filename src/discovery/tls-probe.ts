@@ -5,7 +5,7 @@ import { TLS_SERVER_NAME, type ClientIdentity } from '../talos/channel.ts';
 import { certificateNamesAddress } from '../talos/peer-identity.ts';
 
 export type TlsProbeResult =
-  | { kind: 'trusted' }
+  | { kind: 'trusted'; identity: string }
   | { kind: 'closed'; reason: string }
   | { kind: 'untrusted'; reason: string }
   | { kind: 'wrong-address'; reason: string };
@@ -38,12 +38,13 @@ export function probeTls(address: string, port: number, identity: ClientIdentity
         finish({ kind: 'untrusted', reason: `apid certificate does not chain to this cluster's OS CA (${String(socket.authorizationError)}): another cluster's node?` });
         return;
       }
-      const san = socket.getPeerCertificate()?.subjectaltname;
+      const peer = socket.getPeerCertificate();
+      const san = peer?.subjectaltname;
       if (!certificateNamesAddress(san, address)) {
         finish({ kind: 'wrong-address', reason: `apid certificate does not list ${address} (SANs: ${san ?? 'none'})` });
         return;
       }
-      finish({ kind: 'trusted' });
+      finish({ kind: 'trusted', identity: peer.fingerprint256 });
     });
     socket.once('error', (e: NodeJS.ErrnoException) => finish({ kind: 'closed', reason: e.code ?? e.message }));
   });

@@ -2,7 +2,7 @@
 import type { Candidate, MemberListResult, Observation } from '../../src/bootstrap/core/observation.ts';
 
 export function cp(address: string, bootTime: number, over: Partial<Candidate> = {}): Candidate {
-  return { address, hostname: `cp-${address.split('.').pop()}`, bootTime: BigInt(bootTime), machineType: 'controlplane', stage: 'booting', etcd: 'not-running', ...over };
+  return { address, identity: `id-${address}`, hostname: `cp-${address.split('.').pop()}`, bootTime: BigInt(bootTime), machineType: 'controlplane', stage: 'booting', etcd: 'not-running', ...over };
 }
 
 export const NO_CLUSTER: MemberListResult = { kind: 'failed', message: 'no controlplane endpoints discovered yet' };

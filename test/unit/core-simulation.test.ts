@@ -30,8 +30,12 @@ function simulate(seed: number, nodeCount: number, quorum: number, steps: number
     const visible = nodes.filter((n) => n.address === me.address ? rnd() < 0.95 : rnd() < visibility);
     const etcdOf = (n: Candidate): EtcdState => {
       if (rnd() < 0.1) return 'unknown';
-      const from = world.runningFrom.get(n.address);
-      return from !== undefined && step >= from ? 'running' : 'not-running';
+      const running = world.runningFrom.get(n.address);
+      const data = world.dataFrom.get(n.address);
+      if (running !== undefined && step >= running) return 'running';
+      // A node holding etcd data whose etcd is not up yet shows Starting: no evidence either way.
+      if (data !== undefined && step >= data) return 'unknown';
+      return 'not-running';
     };
     const controlPlanes = visible.map((n) => ({ ...n, etcd: etcdOf(n) }));
     const clusterExists = world.clusters.length > 0;

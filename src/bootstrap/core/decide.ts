@@ -7,7 +7,7 @@ import { electLeader } from './elect.ts';
 import type { Observation } from './observation.ts';
 import { quorumView } from './quorum.ts';
 
-export type WaitReason = 'no-quorum' | 'unknown' | 'self-unverified' | 'follower' | 'leader-changed';
+export type WaitReason = 'no-quorum' | 'unknown' | 'init-node' | 'self-unverified' | 'follower' | 'leader-changed';
 
 export type Decision =
   | { kind: 'bootstrapped'; message: string }
@@ -29,6 +29,17 @@ function plural(n: number, one: string, many: string): string {
 export function decide({ observation: obs, quorumNodes, armed }: DecideInput): Decision {
   const cluster = clusterState(obs);
   if (cluster.state === 'bootstrapped') return { kind: 'bootstrapped', message: `cluster is bootstrapped: ${cluster.why}` };
+
+  // Talos starts etcd as a new cluster on an `init` node by itself, without Bootstrap: a Bootstrap
+  // anywhere else would make a second cluster.
+  const init = obs.controlPlanes.filter((c) => c.machineType === 'init').map((c) => c.address);
+  if (init.length > 0) {
+    return {
+      kind: 'wait',
+      reason: 'init-node',
+      message: `${init.join(', ')} ${init.length === 1 ? 'is an init node' : 'are init nodes'}: Talos forms etcd there without Bootstrap; waiting for it, never calling Bootstrap`,
+    };
+  }
 
   const q = quorumView(obs, quorumNodes);
   if (!q.reached) {

@@ -1,6 +1,11 @@
 // Plain data the decisions are made from. The runner fills it from the network; tests write it by hand.
 
-/** What a node's etcd service was seen doing. `unknown`: the node did not answer the question. */
+/**
+ * What a node's etcd service was seen doing. `not-running` is positive evidence only: the service sits in
+ * Preparing, where a control plane without etcd data waits to join. Every other state (Waiting for time
+ * sync, Starting, Failed, ... — which a node holding etcd data passes through after a reboot) and every
+ * missing answer is `unknown`.
+ */
 export type EtcdState = 'running' | 'not-running' | 'unknown';
 
 export type MachineType = 'controlplane' | 'init' | 'worker' | 'unknown';
@@ -8,6 +13,10 @@ export type MachineType = 'controlplane' | 'init' | 'worker' | 'unknown';
 /** A peer whose apid certificate chains to this cluster's OS CA and names the dialled address. */
 export interface Candidate {
   address: string;
+  /** The node behind the address: its apid certificate's fingerprint. One node may answer on several addresses. */
+  identity: string;
+  /** Other addresses at which the same node answered this round. */
+  aliases?: string[];
   hostname: string;
   /** SystemStat.boot_time, Unix seconds, read through the node's own apid (self included). */
   bootTime: bigint;
