@@ -5,6 +5,7 @@ import { PkiError } from '../../src/pki/pem.ts';
 import { issuerFacts } from '../../src/pki/x509.ts';
 import { multiDoc, OTHER_DOCS, v1alpha1Doc } from '../fixtures/pki/config.ts';
 import { generateKey, keyPem, makeCA, openssl, pemBody, tempDir, YEAR_MS } from '../fixtures/pki/material.ts';
+import { pkiError } from '../fixtures/pki/expect-pki-error.ts';
 
 // One key per kind for the whole file: RSA generation is slow.
 const keys = {
@@ -16,15 +17,6 @@ const keys = {
 };
 const other = generateKey('ed25519');
 
-function pkiError(fn: () => unknown): PkiError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PkiError);
-    return err as PkiError;
-  }
-  throw new Error('expected a PkiError, nothing was thrown');
-}
 
 function expectNoKeyMaterial(message: string, keyPemText: string): void {
   const body = pemBody(keyPemText);

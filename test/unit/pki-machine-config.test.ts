@@ -3,21 +3,13 @@ import { parseMachineConfig, type MachineConfigFacts } from '../../src/pki/machi
 import { PkiError } from '../../src/pki/pem.ts';
 import { b64, multiDoc, OTHER_DOCS, SECRET_CLUSTER, SECRET_TOKEN, v1alpha1Doc, type Base64Style } from '../fixtures/pki/config.ts';
 import { generateKey, keyPem, makeCA, pemBody } from '../fixtures/pki/material.ts';
+import { pkiError } from '../fixtures/pki/expect-pki-error.ts';
 
 const pair = generateKey('ed25519');
 const ca = makeCA('ed25519', { keys: pair });
 const KEY_PEM = keyPem(pair.privateKey, 'talos');
 const KEY_B64 = b64(KEY_PEM);
 
-function pkiError(fn: () => unknown): PkiError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PkiError);
-    return err as PkiError;
-  }
-  throw new Error('expected a PkiError, nothing was thrown');
-}
 
 /** No part of the key, in any encoding, may appear in an error message. */
 function expectNoKeyMaterial(message: string): void {

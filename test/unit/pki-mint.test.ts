@@ -6,6 +6,7 @@ import { PkiError } from '../../src/pki/pem.ts';
 import { issuerFacts, OID } from '../../src/pki/x509.ts';
 import forge from 'node-forge';
 import { generateKey, keyPem, LAYOUTS, makeCA, openssl, relayout, tempDir, type CAKind, type KeySpelling, type Layout } from '../fixtures/pki/material.ts';
+import { pkiError } from '../fixtures/pki/expect-pki-error.ts';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -22,15 +23,6 @@ afterAll(() => tmp.remove());
 
 const spki = (k: KeyObject): Buffer => (k.type === 'private' ? createPublicKey(k) : k).export({ type: 'spki', format: 'der' });
 
-function pkiError(fn: () => unknown): PkiError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PkiError);
-    return err as PkiError;
-  }
-  throw new Error('expected a PkiError, nothing was thrown');
-}
 
 /** openssl verify, as apid's client side would be judged: purpose sslclient, chain to the CA alone. */
 function opensslVerify(caPemOnDisk: string, certs: MintedCertificate[]): void {

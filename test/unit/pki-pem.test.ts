@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict, parseCertificatePem, parsePrivateKeyPem, PkiError } from '../../src/pki/pem.ts';
 import { generateKey, keyPem, LAYOUTS, makeCA, openssl, pemBody, pemText, relayout, tempDir, type CAKind } from '../fixtures/pki/material.ts';
+import { pkiError } from '../fixtures/pki/expect-pki-error.ts';
 
 const rsa = generateKey('rsa');
 const keys: Record<Exclude<CAKind, 'p521'>, ReturnType<typeof generateKey>> = {
@@ -11,15 +12,6 @@ const keys: Record<Exclude<CAKind, 'p521'>, ReturnType<typeof generateKey>> = {
   rsa,
 };
 
-function pkiError(fn: () => unknown): PkiError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PkiError);
-    return err as PkiError;
-  }
-  throw new Error('expected a PkiError, nothing was thrown');
-}
 
 // A private KeyObject cannot export SPKI itself; and Bun's createPublicKey refuses a key that is already
 // public (Node returns it), so derive the public half only from a private key.
