@@ -2,6 +2,7 @@
 // anything is read, minted or called; a worker leaves after local checks only.
 import { failurePause, loadConfig, type Config } from './config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { readBootTime } from './host/boot-time.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
 import { detectNodeAddress } from './host/node-address.ts';
 import { hostPaths, type HostPaths } from './host/paths.ts';
@@ -105,9 +106,10 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     self = detected.address;
     identities = new ClientIdentities(ca, clientCommonName(self));
     identities.reader();
+    const btime = readBootTime([paths.hostProc, paths.proc]);
     log.info(
-      { event: 'identity', node: self, nodeFrom: detected.why, caSource: read.source, caKeyType: ca.keyType },
-      `this node is ${self} (${detected.why}); machine CA (${ca.keyType}) from ${read.source}; client certificates minted in memory`,
+      { event: 'identity', node: self, nodeFrom: detected.why, bootTime: btime?.toString(), caSource: read.source, caKeyType: ca.keyType },
+      `this node is ${self} (${detected.why}, booted ${btime ?? 'at an unknown time'}); machine CA (${ca.keyType}) from ${read.source}; client certificates minted in memory`,
     );
   } catch (e) {
     log.error({ event: 'ca-invalid' }, `cannot use the machine CA: ${e instanceof Error ? e.message : String(e)}`);

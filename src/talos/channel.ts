@@ -1,6 +1,5 @@
-// gRPC channels to apid. Two kinds: mutual TLS for configured nodes (chain verified against machine.ca.crt,
-// dialled IP checked against the IP SANs), and no verification for nodes in maintenance mode, whose
-// certificate chains to a per-boot self-signed CA that nobody can know in advance.
+// gRPC channels to apid over mutual TLS: the chain is verified against machine.ca.crt and the dialled IP
+// is checked against the certificate's IP SANs.
 import * as grpc from '@grpc/grpc-js';
 import { certificateNamesAddress } from './peer-identity.ts';
 
@@ -34,8 +33,4 @@ export function mutualTlsCredentials(address: string, identity: ClientIdentity):
         ? undefined
         : new PeerIdentityError(`apid certificate at ${address} does not name that address (SANs: ${cert.subjectaltname ?? 'none'})`),
   });
-}
-
-export function insecureTlsCredentials(): grpc.ChannelCredentials {
-  return grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
 }

@@ -118,11 +118,6 @@ export class NodeClient {
     return m.members.map((x) => ({ id: x.id, hostname: x.hostname, isLearner: x.is_learner, peerUrls: x.peer_urls }));
   }
 
-  async etcdMemberId(): Promise<string> {
-    const s = await this.first<{ member_status?: { member_id: string } }>('EtcdStatus', {});
-    return s.member_status?.member_id ?? '';
-  }
-
   async bootstrap(deadlineMs?: number): Promise<void> {
     await this.first('Bootstrap', { recover_etcd: false, recover_skip_hash_check: false }, deadlineMs);
   }
@@ -136,17 +131,6 @@ export class NodeClient {
       if (e instanceof TalosCallError && e.code === grpc.status.NOT_FOUND) return undefined;
       throw e;
     }
-  }
-
-  listResources(ref: { namespace: string; type: string }): Promise<Resource[]> {
-    return new Promise((resolve, reject) => {
-      const out: Resource[] = [];
-      const stream = (this.state as unknown as Record<string, (req: unknown, opts: grpc.CallOptions) => grpc.ClientReadableStream<{ resource?: RawResource }>>)
-        .List!.call(this.state, { namespace: ref.namespace, type: ref.type }, { deadline: Date.now() + this.deadlineMs });
-      stream.on('data', (m) => m.resource && out.push(toResource(m.resource)));
-      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, stableDetails(err))));
-      stream.on('end', () => resolve(out));
-    });
   }
 }
 

@@ -57,10 +57,3 @@ export function* hostsOf(prefix: IPv4Prefix): Generator<string> {
   const last = size <= 2 ? size - 1 : size - 2;
   for (let i = first; i <= last; i++) yield formatIPv4(prefix.network + i);
 }
-
-export function prefixContains(prefix: IPv4Prefix, address: string): boolean {
-  const ip = parseIPv4(address);
-  if (ip === undefined) return false;
-  const mask = prefix.bits === 0 ? 0 : (0xffffffff << (32 - prefix.bits)) >>> 0;
-  return ((ip & mask) >>> 0) === prefix.network;
-}
