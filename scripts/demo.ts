@@ -69,13 +69,9 @@ function startDaemon(n: NodeSpec): void {
     TALOS_AUTO_BOOTSTRAP_NODE_IP: n.ip,
   });
   daemons.push(d);
-  const seen = new Set<LogLine>();
-  const show = (l: LogLine) => {
-    if (seen.has(l) || !SHOWN.has(String(l.event))) return;
-    seen.add(l);
-    say(n.name, l.msg);
-  };
-  void d.waitFor((l) => (show(l), false), 10 * 60_000).catch(() => undefined);
+  d.onLine((l: LogLine) => {
+    if (SHOWN.has(String(l.event))) say(n.name, l.msg);
+  });
 }
 
 for (const n of nodes.filter((x) => x.up !== false)) startDaemon(n);

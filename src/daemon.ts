@@ -105,6 +105,7 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     }
     self = detected.address;
     identities = new ClientIdentities(ca, clientCommonName(self));
+    // Mint once now, so a CA that cannot sign fails here with its own message, not mid-loop.
     identities.reader();
     const btime = readBootTime([paths.hostProc, paths.proc]);
     log.info(

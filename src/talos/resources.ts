@@ -9,8 +9,6 @@ export const MACHINE_TYPE: ResourceRef = { namespace: 'config', type: 'MachineTy
 export const MACHINE_STATUS: ResourceRef = { namespace: 'runtime', type: 'MachineStatuses.runtime.talos.dev', id: 'machine' };
 export const SERVICES = { namespace: 'runtime', type: 'Services.v1alpha1.talos.dev' } as const;
 export const ETCD_LOCAL_MEMBER: ResourceRef = { namespace: 'etcd', type: 'EtcdMembers.etcd.talos.dev', id: 'local' };
-export const DISCOVERED_MEMBERS = { namespace: 'cluster', type: 'Members.cluster.talos.dev' } as const;
-export const CLUSTER_INFO: ResourceRef = { namespace: 'cluster', type: 'Infos.cluster.talos.dev', id: 'current' };
 export const TIME_STATUS: ResourceRef = { namespace: 'runtime', type: 'TimeStatuses.v1alpha1.talos.dev', id: 'node' };
 
 export const ETCD_SERVICE_ID = 'etcd';

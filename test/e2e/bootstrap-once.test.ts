@@ -1,8 +1,20 @@
 // The claim that matters: exactly one Bootstrap in the whole cluster, on the elected leader.
 import { afterEach, describe, expect, test } from 'bun:test';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { startCluster, threeControlPlanes, type Harness } from './cluster-harness.ts';
 
 let h: Harness | undefined;
+
+/** Every path under dir with its size and modification time. */
+function treeOf(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .sort()
+    .map((p) => {
+      const st = statSync(join(dir, p));
+      return `${p} ${st.size} ${st.mtimeMs}`;
+    });
+}
 afterEach(async () => {
   await h?.close();
   h = undefined;
@@ -16,8 +28,12 @@ async function allExitZero(hh: Harness): Promise<void> {
 describe('three control planes started together', () => {
   test('one Bootstrap, on the oldest boot time; all exit 0; one cluster', async () => {
     h = await startCluster({ subnet: '127.0.71', quorum: 3, nodes: threeControlPlanes([1_700_000_300, 1_700_000_100, 1_700_000_200]) });
+    const hostRoots = ['cp1', 'cp2', 'cp3'].map((n) => h!.sim.hostRoot(n) as string);
+    const before = hostRoots.map(treeOf);
     for (const n of ['cp1', 'cp2', 'cp3']) h.daemon(n);
     await allExitZero(h);
+    // Nothing was written where the daemons could: keys (and everything else) stayed in memory.
+    expect(hostRoots.map(treeOf)).toEqual(before);
     expect(h.sim.bootstrapCalls().map((b) => b.node)).toEqual(['cp2']);
     expect(h.sim.successfulBootstraps()).toHaveLength(1);
     expect(h.sim.etcdClusters()).toHaveLength(1);

@@ -29,6 +29,7 @@ export class DaemonProcess {
   readonly exited: Promise<number>;
   private readonly proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  private listeners: ((l: LogLine) => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -45,6 +46,7 @@ export class DaemonProcess {
       }
       this.lines.push(parsed);
       if (process.env.E2E_VERBOSE) console.log(`[${name}] ${parsed.level} ${parsed.msg}`);
+      for (const listener of this.listeners) listener(parsed);
       this.waiters = this.waiters.filter((w) => (w.pred(parsed) ? (w.resolve(parsed), false) : true));
     });
     void this.pump(this.proc.stderr, (line) => this.stderr.push(line));
@@ -64,6 +66,11 @@ export class DaemonProcess {
       }
     }
     if (buffered.trim()) onLine(buffered);
+  }
+
+  /** Calls listener for every log line from now on. */
+  onLine(listener: (l: LogLine) => void): void {
+    this.listeners.push(listener);
   }
 
   /** The first log line (past or future) matching pred; rejects after timeoutMs. */
