@@ -38,6 +38,8 @@ export interface Config {
   nodeIp: string | undefined;
   apidPort: number;
   caSource: CaSource;
+  /** How long (summed retry delays) a STATE mount refused as busy is retried. */
+  stateBusyTimeoutMs: number;
   hostRoot: string;
   dryRun: boolean;
   /** Pause before a failing exit, so Talos's immediate restart does not repeat the same lines every few seconds. */
@@ -132,6 +134,7 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_NODE_IP: ipv4({ default: undefined }),
   TALOS_AUTO_BOOTSTRAP_APID_PORT: intRange(1, 65535)({ default: 50000 }),
   TALOS_AUTO_BOOTSTRAP_CA_SOURCE: str({ choices: CA_SOURCES, default: 'auto' }),
+  TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: duration({ allowZero: true })({ default: 30_000 }),
   TALOS_AUTO_BOOTSTRAP_HOST_ROOT: str({ default: '/' }),
   TALOS_AUTO_BOOTSTRAP_DRY_RUN: strictBool({ default: false }),
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: duration({ allowZero: true })({ default: DEFAULT_FAILURE_PAUSE_MS }),
@@ -184,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     nodeIp: clean.TALOS_AUTO_BOOTSTRAP_NODE_IP,
     apidPort: clean.TALOS_AUTO_BOOTSTRAP_APID_PORT,
     caSource: clean.TALOS_AUTO_BOOTSTRAP_CA_SOURCE as CaSource,
+    stateBusyTimeoutMs: clean.TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT,
     hostRoot: clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT,
     dryRun: clean.TALOS_AUTO_BOOTSTRAP_DRY_RUN,
     failurePauseMs: clean.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE,

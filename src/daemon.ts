@@ -7,7 +7,9 @@ import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
 import { detectNodeAddress } from './host/node-address.ts';
 import { hostPaths, type HostPaths } from './host/paths.ts';
 import { createLogger, type Logger } from './log.ts';
-import { readMachineConfig } from './machine-config-source.ts';
+import { readCredentials, type CredentialsRead } from './credentials/read-credentials.ts';
+import type { SourceContext } from './credentials/source.ts';
+import { lazyLibcMount } from './host/mount/libc.ts';
 import { ClientIdentities, clientCommonName } from './pki/client-identities.ts';
 import { controlPlaneCA } from './pki/machine-ca.ts';
 import { runDaemonLoop } from './bootstrap/runner.ts';
@@ -19,6 +21,7 @@ import { VERSION } from './version.ts';
 /** How long a control plane whose config is read but whose etcd secrets are not written yet may wait for them. */
 export const SECRETS_WAIT_MS = 10 * 60_000;
 const SECRETS_POLL_MS = 1_000;
+const SOCKET_DEADLINE_MS = 5_000;
 
 export async function runDaemon(env: Record<string, string | undefined>, signal: AbortSignal): Promise<ExitCode> {
   const loaded = loadConfig(env);
@@ -68,8 +71,11 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     `autobootstrap ${VERSION} starting: quorum ${config.quorumNodes}, discovery ${config.discovery.join(',')}${config.dryRun ? ', DRY RUN' : ''}`,
   );
 
-  const read = readMachineConfig(paths, config.caSource);
+  const read = await readCredentials(config.caSource, sourceContext(config, paths, log, signal));
+  if (signal.aborted) return EXIT.OK;
   let role = detectRole(paths, read.ok ? read.facts.machineType : undefined);
+  // Sources failing on a worker are worth a warning only: a worker has no CA key to read anyway.
+  logSources(read, log, role.role === 'worker' ? 'warn' : 'error');
   if (role.role === 'worker') {
     log.info({ event: 'worker', why: role.why }, `not a control plane (${role.why}); nothing to do`);
     return EXIT.OK;
@@ -91,13 +97,15 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   log.info({ event: 'control-plane', why: role.why }, `control plane: ${role.why}`);
 
   if (!read.ok) {
-    for (const reason of read.reasons) log.error({ event: 'ca-source-failed', reason }, `machine CA not available: ${reason}`);
+    log.error({ event: 'ca-unavailable', caSource: config.caSource }, `machine CA not available from any source TALOS_AUTO_BOOTSTRAP_CA_SOURCE=${config.caSource} allows`);
     return EXIT.FAILURE;
   }
   let identities: ClientIdentities;
   let self: string;
   try {
     const ca = controlPlaneCA(read.facts);
+    // The CA is loaded; the key's PEM text is no longer needed by anything.
+    delete read.facts.caKeyPem;
     const detected = config.nodeIp ? { address: config.nodeIp, why: 'TALOS_AUTO_BOOTSTRAP_NODE_IP' } : detectNodeAddress(paths);
     if ('error' in detected) {
       log.error({ event: 'config-invalid', variable: 'TALOS_AUTO_BOOTSTRAP_NODE_IP' }, `cannot determine this node's address (${detected.error}); set TALOS_AUTO_BOOTSTRAP_NODE_IP`);
@@ -109,8 +117,8 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     identities.reader();
     const btime = readBootTime([paths.hostProc, paths.proc]);
     log.info(
-      { event: 'identity', node: self, nodeFrom: detected.why, bootTime: btime?.toString(), caSource: read.source, caKeyType: ca.keyType },
-      `this node is ${self} (${detected.why}, booted ${btime ?? 'at an unknown time'}); machine CA (${ca.keyType}) from ${read.source}; client certificates minted in memory`,
+      { event: 'identity', node: self, nodeFrom: detected.why, bootTime: btime?.toString(), caSource: read.source, caFrom: read.from, caKeyType: ca.keyType },
+      `this node is ${self} (${detected.why}, booted ${btime ?? 'at an unknown time'}); machine CA (${ca.keyType}) from ${read.from}; client certificates minted in memory`,
     );
   } catch (e) {
     log.error({ event: 'ca-invalid' }, `cannot use the machine CA: ${e instanceof Error ? e.message : String(e)}`);
@@ -127,6 +135,35 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   });
   log.info({ event: 'result', reason: result.reason }, `done: ${result.reason}`);
   return result.exitCode;
+}
+
+/** What the credential sources need from the daemon: host paths, the mount system calls, and a log for progress. */
+function sourceContext(config: Config, paths: HostPaths, log: Logger, signal: AbortSignal): SourceContext {
+  return {
+    paths,
+    sys: lazyLibcMount(),
+    sleep: (ms) => sleep(ms, signal).catch((e) => {
+      if (!(e instanceof Stopped)) throw e;
+    }),
+    random: Math.random,
+    mountRetryBudgetMs: signal.aborted ? 0 : config.stateBusyTimeoutMs,
+    socketDeadlineMs: SOCKET_DEADLINE_MS,
+    note: (event, message, fields = {}) => log.info({ event, ...fields }, message),
+  };
+}
+
+/**
+ * One line per source tried: which were skipped and why, then the one used — or, when none worked, one
+ * error line per source with its reason.
+ */
+function logSources(read: CredentialsRead, log: Logger, failLevel: 'warn' | 'error'): void {
+  if (read.ok) {
+    for (const s of read.skipped) log.info({ event: 'ca-source-skipped', source: s.source, reason: s.reason }, `CA source ${s.source} skipped: ${s.reason}`);
+    const after = read.skipped.length ? ` (after ${read.skipped.map((s) => s.source).join(', ')})` : '';
+    log.info({ event: 'ca-source-used', source: read.source, from: read.from }, `machine config read by CA source ${read.source} from ${read.from}${after}`);
+    return;
+  }
+  for (const s of read.attempts) log[failLevel]({ event: 'ca-source-failed', source: s.source, reason: s.reason }, `CA source ${s.source} failed: ${s.reason}`);
 }
 
 async function waitForSecrets(paths: HostPaths, signal: AbortSignal): Promise<void> {

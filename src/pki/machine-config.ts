@@ -62,10 +62,11 @@ function optionalMap(value: Json, field: string): Record<string, Json> | undefin
 }
 
 /**
- * A base64-of-PEM field (`machine.ca.crt`, `machine.ca.key`). "" means absent, as in worker configs.
+ * A base64-of-PEM field (`machine.ca.crt`, `machine.ca.key`, and OSRootSecrets' `issuingCA.crt`/`.key`, which
+ * Talos encodes the same way). "" means absent, as in worker configs.
  * The base64 may be wrapped across lines (folded or literal YAML blocks), so whitespace is dropped.
  */
-function pemField(value: Json, field: string, wantLabel?: string): string | undefined {
+export function pemField(value: Json, field: string, wantLabel?: string): string | undefined {
   const text = optionalString(value, field);
   if (text === undefined || text.trim() === '') return undefined;
   const bytes = decodeBase64Strict(text);

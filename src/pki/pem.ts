@@ -13,6 +13,8 @@ export type PkiErrorCode =
   | 'bad-key'
   | 'bad-certificate'
   | 'not-yaml'
+  | 'corrupted'
+  | 'truncated'
   | 'no-v1alpha1'
   | 'bad-field'
   | 'bad-base64'

@@ -12,3 +12,6 @@ export const ETCD_LOCAL_MEMBER: ResourceRef = { namespace: 'etcd', type: 'EtcdMe
 export const TIME_STATUS: ResourceRef = { namespace: 'runtime', type: 'TimeStatuses.v1alpha1.talos.dev', id: 'node' };
 
 export const ETCD_SERVICE_ID = 'etcd';
+
+/** The OS CA as machined holds it: spec.issuingCA {crt, key}, each base64 of PEM; null on workers (no key). */
+export const OS_ROOT_SECRETS: ResourceRef = { namespace: 'secrets', type: 'OSRootSecrets.secrets.talos.dev', id: 'os' };

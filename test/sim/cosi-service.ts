@@ -13,7 +13,7 @@ const S = (name: string) => `/cosi.resource.State/${name}`;
 type Msg = Record<string, unknown>;
 
 /** machined's resources.AccessPolicy for read verbs, in its order. */
-function checkAccess(ctx: CallContext, namespace: string, type: string): void {
+export function checkAccess(ctx: Pick<CallContext, 'roles'>, namespace: string, type: string): void {
   const definition = findDefinition(type);
   if (!definition) throw new RpcError(status.PERMISSION_DENIED, `resource type "${type}" is not supported`);
   if (definition.sensitive && !ctx.roles.includes(ROLE.admin)) throw new RpcError(status.PERMISSION_DENIED, NOT_AUTHORIZED);

@@ -21,3 +21,4 @@ export {
 export { fullMethodName } from './faults.ts';
 export { TYPES } from './resource-registry.ts';
 export type * from './types.ts';
+export { MachinedSocketServer, type SocketCallRecord } from './machined-socket.ts';

@@ -110,10 +110,12 @@ export function nodeResources(node: SimNode): ResourceModel[] {
       model(TYPES.info, 'cluster', 'current', 'cluster.InfoController', { clusterId: node.identity.clusterId, clusterName: node.identity.clusterName }),
     );
     for (const id of ['v1alpha1', 'persistent']) out.push(model(TYPES.machineConfig, 'config', id, '', node.machineConfig, true));
+    // secrets.RootOSController drops issuingCA when the config has no CA key (a worker's config); the
+    // certificate still shows among acceptedCAs.
     const cp = node.isControlPlane;
     out.push(
       model(TYPES.osRoot, 'secrets', 'os', 'secrets.RootController', {
-        issuingCA: { crt: b64(node.identity.osCa.certPem), key: cp ? b64(node.identity.osCa.talosKeyPem) : '' },
+        issuingCA: cp ? { crt: b64(node.identity.osCa.certPem), key: b64(node.identity.osCa.talosKeyPem) } : null,
         acceptedCAs: [{ crt: b64(node.identity.osCa.certPem) }],
         certSANIPs: [node.ip, '127.0.0.1'],
         certSANDNSNames: [node.name],

@@ -8,6 +8,7 @@ import { createClusterIdentity, type ClusterIdentity } from './cluster-identity.
 import { writeHostRoot } from './host-root.ts';
 import { renderMachineConfig } from './machine-config.ts';
 import { SimNode, type Settings, type World } from './node.ts';
+import { MachinedSocketServer } from './machined-socket.ts';
 import { etcdSecretsFor, issueClientCertificate, type ClientCertificateOptions, type EtcdSecretsFiles, type IssuedCertificate } from './pki.ts';
 import { formatEvent, Recorder } from './records.ts';
 import type { status } from '@grpc/grpc-js';
@@ -54,6 +55,7 @@ export class TalosSimulator implements World {
   private readonly startTimers = new Map<SimNode, Timer>();
   private readonly otherTimers = new Set<Timer>();
   private readonly etcdSecrets = new Map<SimNode, EtcdSecretsFiles>();
+  private readonly sockets = new Map<string, MachinedSocketServer>();
   private readonly randomFn: () => number;
   private stopped = false;
 
@@ -100,12 +102,27 @@ export class TalosSimulator implements World {
       await this.stop();
       throw err;
     }
+    if (this.options.machinedSockets && this.options.hostRootDir) {
+      for (const node of this.byName.values()) {
+        const path = join(this.options.hostRootDir, node.name, 'system/run/machined/machine.sock');
+        this.sockets.set(node.name, await MachinedSocketServer.start(path, node));
+      }
+    }
     this.changed();
+  }
+
+  /** The node's simulated machined socket (with its call records), when machinedSockets is on. */
+  machinedSocket(name: string): MachinedSocketServer {
+    const s = this.sockets.get(name);
+    if (!s) throw new Error(`no machined socket for ${name} (start the simulator with machinedSockets and hostRootDir)`);
+    return s;
   }
 
   /** Stops every node and timer. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const s of this.sockets.values()) await s.stop();
+    this.sockets.clear();
     for (const t of [...this.joinTimers.values(), ...this.startTimers.values(), ...this.otherTimers]) clearTimeout(t);
     this.joinTimers.clear();
     this.startTimers.clear();

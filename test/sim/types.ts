@@ -63,6 +63,8 @@ export interface SimulatorOptions {
   bootstrapped?: string | string[];
   /** Write each node's host-root fixture tree under this directory (dir/<name>). */
   hostRootDir?: string;
+  /** Serve machined's socket at <host root>/system/run/machined/machine.sock for every node (needs hostRootDir). */
+  machinedSockets?: boolean;
   /** Put the v1alpha1 document after the other machine-config documents. */
   v1alpha1Last?: boolean;
   /** Randomness for endpoint choice (Talos shuffles etcd endpoints); default Math.random. */

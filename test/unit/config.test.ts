@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       discovery: ['members', 'scan', 'static'],
       apidPort: 50000,
       caSource: 'auto',
+      stateBusyTimeoutMs: 30_000,
       hostRoot: '/',
       dryRun: false,
       failurePauseMs: 60_000,

@@ -1,0 +1,58 @@
+// The two system calls a private, read-only mount needs, as an interface: the real one is bun:ffi to libc
+// (libc.ts); tests hand in a fake that fails on cue, so the retry and cleanup logic runs without root.
+// Both return 0 on success or the errno value, never throw: every caller must decide what a failure means.
+
+export interface MountSyscalls {
+  mount(source: string, target: string, fsType: string, flags: number): number;
+  umount2(target: string, flags: number): number;
+}
+
+// <sys/mount.h>
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MNT_DETACH = 2;
+
+/** Read-only and nothing on it may act: the filesystem holds every secret of the cluster, nothing else. */
+export const READ_ONLY_INERT = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+// The errno values (Linux, every architecture Talos runs on) a mount can produce, with what they mean here.
+const ERRNO: Record<number, [string, string]> = {
+  1: ['EPERM', 'not permitted (the service needs CAP_SYS_ADMIN)'],
+  2: ['ENOENT', 'the device or mount point does not exist'],
+  4: ['EINTR', 'interrupted'],
+  5: ['EIO', 'I/O error reading the device'],
+  6: ['ENXIO', 'no such device'],
+  11: ['EAGAIN', 'temporarily unavailable'],
+  12: ['ENOMEM', 'out of memory'],
+  13: ['EACCES', 'permission denied'],
+  15: ['ENOTBLK', 'not a block device'],
+  16: ['EBUSY', 'busy (machined may have it mounted right now)'],
+  19: ['ENODEV', 'the kernel has no XFS support'],
+  20: ['ENOTDIR', 'the mount point is not a directory'],
+  22: ['EINVAL', 'invalid argument (not an XFS filesystem, or not mounted)'],
+  30: ['EROFS', 'read-only'],
+  117: ['EUCLEAN', 'the XFS filesystem is corrupted'],
+};
+
+export const EBUSY = 16;
+export const EAGAIN = 11;
+export const EINTR = 4;
+export const EINVAL = 22;
+export const ENOENT = 2;
+
+/** Errors that pass by themselves: machined holding STATE for a moment, a signal, a busy kernel. */
+export function isTransient(errno: number): boolean {
+  return errno === EBUSY || errno === EAGAIN || errno === EINTR;
+}
+
+export function errnoName(errno: number): string {
+  return ERRNO[errno]?.[0] ?? `errno ${errno}`;
+}
+
+/** "EBUSY: busy (machined may have it mounted right now)" */
+export function describeErrno(errno: number): string {
+  const known = ERRNO[errno];
+  return known ? `${known[0]}: ${known[1]}` : `errno ${errno}`;
+}
