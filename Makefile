@@ -14,9 +14,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# openssl verifies minted certificates in the unit tests.
+# openssl verifies minted certificates in the unit tests; mkfs.xfs and losetup build the real STATE
+# filesystems the end-to-end tests mount.
 .tools-installed:
 	@command -v openssl >/dev/null || (apt-get update -qq && apt-get install -y -qq openssl)
+	@command -v mkfs.xfs >/dev/null || (apt-get update -qq && apt-get install -y -qq xfsprogs)
+	@command -v losetup >/dev/null || (apt-get update -qq && apt-get install -y -qq mount)
 	@touch $@
 
 deps: node_modules/.installed .tools-installed
