@@ -52,6 +52,16 @@ async function expectBootstrapped(d: DaemonProcess): Promise<void> {
   expect(await d.exitWithin(40_000)).toBe(0);
   expect(h?.sim.successfulBootstraps().map((b) => b.node)).toEqual(['cp1']);
   expect(h?.sim.etcdClusters()).toHaveLength(1);
+  expectNoSecrets(d);
+}
+
+/** Not a fragment of the CA key (as base64 of PEM, or the PEM's own base64) or of the other config secrets in any output. */
+function expectNoSecrets(d: DaemonProcess): void {
+  const id = h!.sim.identity();
+  const keyPemBody = id.osCa.talosKeyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const secrets = [Buffer.from(id.osCa.talosKeyPem).toString('base64').slice(10, 50), keyPemBody.slice(5, 35), id.machineToken, id.clusterSecret, id.clusterToken];
+  const output = [...d.lines.map((l) => JSON.stringify(l)), ...d.stderr].join('\n');
+  for (const s of secrets) expect(output).not.toContain(s);
 }
 
 describe.if(mode === 'fail')('STATE on a real device', () => {
@@ -148,6 +158,7 @@ describe.if(mode === 'run')('STATE on a real device', () => {
     expect(failed[3]?.reason).toMatch(/machine\.sock does not exist/);
     expect(d.events('state-mount-retry').length).toBeGreaterThanOrEqual(2);
     expect(h!.sim.calls()).toHaveLength(0);
+    expectNoSecrets(d);
     // Only the test's own hold is mounted; nothing under the host root.
     expect(mountsOf(dev).map((l) => l.split(' ')[4])).toEqual([held]);
     expect(mountsUnder(root)).toEqual([]);

@@ -115,3 +115,15 @@ describe('the daemon socket source', () => {
     expect(out).toEqual({ ok: false, reason: expect.stringMatching(/machine\.sock does not exist/) });
   });
 });
+
+describe('the daemon socket source when machined does not answer', () => {
+  test('a socket file nobody listens on: UNAVAILABLE, said in one line', async () => {
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const stale = join(dir, 'stale');
+    mkdirSync(join(stale, 'system/run/machined'), { recursive: true });
+    writeFileSync(join(stale, 'system/run/machined/machine.sock'), '');
+    const out = await machinedSocket({ ...ctx('cp1'), paths: hostPaths(stale), socketDeadlineMs: 2_000 });
+    if (out.ok) throw new Error('expected failure');
+    expect(out.reason).toMatch(/machine\.sock: machined answered (UNAVAILABLE|DEADLINE_EXCEEDED)/);
+  });
+});
