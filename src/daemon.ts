@@ -148,7 +148,7 @@ function sourceContext(config: Config, paths: HostPaths, log: Logger, signal: Ab
     random: Math.random,
     mountRetryBudgetMs: signal.aborted ? 0 : config.stateBusyTimeoutMs,
     socketDeadlineMs: SOCKET_DEADLINE_MS,
-    note: (event, message, fields = {}) => log.info({ event, ...fields }, message),
+    note: (event, message, fields = {}, level = 'info') => log[level]({ event, ...fields }, message),
   };
 }
 

@@ -15,7 +15,7 @@ export async function configFromDevice(device: string, ctx: SourceContext): Prom
       random: ctx.random,
       onRetry: ({ attempt, errno, reason, delayMs }) =>
         ctx.note('state-mount-retry', `${reason}; transient, retrying in ${delayMs} ms (attempt ${attempt})`, { device, errno: errnoName(errno), attempt, delayMs }),
-      onCleanupProblem: (problem) => ctx.note('state-mount-cleanup-failed', problem, { device }),
+      onCleanupProblem: (problem) => ctx.note('state-mount-cleanup-failed', problem, { device }, 'error'),
     },
   );
   if (!read.ok) return { ok: false, reason: read.reason };

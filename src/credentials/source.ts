@@ -32,8 +32,8 @@ export interface SourceContext {
   /** Summed retry delays allowed for a busy STATE mount. */
   mountRetryBudgetMs: number;
   socketDeadlineMs: number;
-  /** Progress worth a log line while a source works (a busy retry, a cleanup problem). */
-  note: (event: string, message: string, fields?: Record<string, unknown>) => void;
+  /** Progress worth a log line while a source works: a busy retry (info), something left behind (error). */
+  note: (event: string, message: string, fields?: Record<string, unknown>, level?: 'info' | 'error') => void;
 }
 
 export type CredentialSource = (ctx: SourceContext) => Promise<SourceOutcome>;
