@@ -30,7 +30,9 @@ export async function readCredentials(choice: CaSource, ctx: SourceContext, tabl
   for (const source of sourcesFor(choice)) {
     let out;
     try {
-      out = await table[source](ctx);
+      // Progress lines name the source they belong to: they come before the summary of skipped sources.
+      const note: SourceContext['note'] = (event, message, fields = {}, level) => ctx.note(event, `CA source ${source}: ${message}`, { source, ...fields }, level);
+      out = await table[source]({ ...ctx, note });
     } catch (e) {
       // A source must answer with a reason; an exception is a bug, but it must not hide the other sources.
       out = { ok: false as const, reason: `unexpected failure: ${e instanceof Error ? e.name : String(e)}` };

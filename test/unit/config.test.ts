@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       TALOS_AUTO_BOOTSTRAP_NODE_IP: '10.0.0.300',
       TALOS_AUTO_BOOTSTRAP_APID_PORT: '70000',
       TALOS_AUTO_BOOTSTRAP_CA_SOURCE: 'disk',
+      TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: 'a while',
       TALOS_AUTO_BOOTSTRAP_DRY_RUN: 'perhaps',
       LOG_LEVEL: 'trace',
     });
@@ -59,6 +60,7 @@ describe('loadConfig', () => {
         'TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY',
         'TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL',
         'TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT',
+        'TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT',
       ].sort(),
     );
     expect(byName.TALOS_AUTO_BOOTSTRAP_QUORUM_NODES).toContain('from 1 to 1000');
@@ -69,6 +71,15 @@ describe('loadConfig', () => {
     expect(byName.TALOS_AUTO_BOOTSTRAP_DISCOVERY).toContain('gossip');
     expect(byName.TALOS_AUTO_BOOTSTRAP_CA_SOURCE).toContain('auto, state, socket');
     expect(byName.LOG_LEVEL).toContain('debug, info, warn, error');
+    expect(byName.TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT).toContain('expected a duration such as');
+  });
+
+  test('STATE busy timeout: any duration, 0s meaning one try', () => {
+    for (const [text, ms] of [['0s', 0], ['45s', 45_000], ['2m', 120_000]] as const) {
+      const r = loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: text });
+      if (!r.ok) throw new Error(JSON.stringify(r.problems));
+      expect(r.config.stateBusyTimeoutMs).toBe(ms);
+    }
   });
 
   test('quorum is required and says what to set it to', () => {

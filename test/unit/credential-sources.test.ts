@@ -247,3 +247,20 @@ describe('luks-mapping: found by walking sys/block, never by guessing a name', (
     expect(out).toEqual({ ok: false, reason: `STATE (${t.at('dev/vda5')}) is not encrypted (no LUKS header), so there is no mapping to read` });
   });
 });
+
+describe('progress notes name their source', () => {
+  test('a retry note from inside a source says which source it is', async () => {
+    const notes: { event: string; message: string; fields: Record<string, unknown> | undefined }[] = [];
+    const ctx: SourceContext = { ...context('/nonexistent', new FakeMount({ devices: {} })), note: (event, message, fields) => notes.push({ event, message, fields }) };
+    const noisy: CredentialSource = async (c) => {
+      c.note('state-mount-retry', 'busy', { attempt: 1 });
+      return { ok: false, reason: 'busy for ever' };
+    };
+    await readCredentials('state', ctx, { 'state-file': noisy, 'state-partition': noisy, 'luks-mapping': noisy, 'machined-socket': noisy });
+    expect(notes.map((n) => [n.message, n.fields?.source])).toEqual([
+      ['CA source state-file: busy', 'state-file'],
+      ['CA source state-partition: busy', 'state-partition'],
+      ['CA source luks-mapping: busy', 'luks-mapping'],
+    ]);
+  });
+});
