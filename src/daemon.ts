@@ -21,7 +21,9 @@ import { VERSION } from './version.ts';
 /** How long a control plane whose config is read but whose etcd secrets are not written yet may wait for them. */
 export const SECRETS_WAIT_MS = 10 * 60_000;
 const SECRETS_POLL_MS = 1_000;
-const SOCKET_DEADLINE_MS = 5_000;
+// machined waits up to 5 s for an unknown caller's PID to show up as a service before refusing it; a
+// longer deadline lets that refusal (PermissionDenied, with its reason) arrive instead of a timeout.
+const SOCKET_DEADLINE_MS = 10_000;
 
 export async function runDaemon(env: Record<string, string | undefined>, signal: AbortSignal): Promise<ExitCode> {
   const loaded = loadConfig(env);
