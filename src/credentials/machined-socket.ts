@@ -29,6 +29,9 @@ export const machinedSocket: CredentialSource = async (ctx) => {
       return { ok: false, reason: `${what}: issuingCA is not a mapping; expected {crt, key}` };
     }
     // Talos drops issuingCA when the config has no CA key, which is what a worker's config looks like.
+    // Only a control plane's config carries the CA key, so an issuing CA implies one when the type is unreadable.
+    // Whether etcd is configured is not in these resources; nothing here decides on it (Bootstrap itself
+    // answers InvalidArgument when it is not).
     const facts: MachineConfigFacts = { machineType: typed ?? (issuing ? 'controlplane' : 'unknown'), etcdConfigured: false };
     if (issuing) {
       const crt = pemField(issuing.crt, 'OSRootSecrets issuingCA.crt', 'CERTIFICATE');

@@ -166,3 +166,34 @@ describe.if(mode === 'run')('STATE on a real device', () => {
     blk().release(held);
   }, 90_000);
 });
+
+describe.if(mode === 'run')('a cluster whose nodes read their CA in three different ways', () => {
+  test('plain STATE, an opened LUKS2 mapping, machined socket: quorum 3, exactly one Bootstrap', async () => {
+    h = await startCluster({
+      subnet: '127.0.107',
+      quorum: 3,
+      nodes: [1, 2, 3].map((i) => ({ name: `cp${i}`, host: i, type: 'controlplane' as const, bootTime: 1_700_000_000 + i })),
+      sim: { machinedSockets: true },
+    });
+    const rootOf = (n: string) => h!.sim.hostRoot(n) as string;
+    for (const n of ['cp1', 'cp2', 'cp3']) rmSync(join(rootOf(n), 'system/state/config.yaml'));
+    const plain = blk().xfs('mixed-plain', { 'config.yaml': h.sim.node('cp1').machineConfig });
+    link(rootOf('cp1'), 'dev/disk/by-partlabel/STATE', plain);
+    const part = blk().luks('mixed-luks');
+    const mapped = blk().xfs('mixed-mapped', { 'config.yaml': h.sim.node('cp2').machineConfig });
+    link(rootOf('cp2'), 'dev/disk/by-partlabel/STATE', part);
+    mkdirSync(join(rootOf('cp2'), 'sys/block/dm-0/dm'), { recursive: true });
+    writeFileSync(join(rootOf('cp2'), 'sys/block/dm-0/dm/name'), 'luks2-STATE\n');
+    link(rootOf('cp2'), `sys/block/dm-0/slaves/${basename(part)}`, `../../../devices/virtual/block/${basename(part)}`);
+    link(rootOf('cp2'), 'dev/mapper/luks2-STATE', mapped);
+    const daemons = ['cp1', 'cp2', 'cp3'].map((n) => h!.daemon(n));
+    expect(await Promise.all(daemons.map((d) => d.exitWithin(60_000)))).toEqual([0, 0, 0]);
+    expect(daemons.map((d) => d.events('ca-source-used')[0]?.source)).toEqual(['state-partition', 'luks-mapping', 'machined-socket']);
+    expect(h.sim.successfulBootstraps()).toHaveLength(1);
+    expect(h.sim.bootstrapCalls()).toHaveLength(1);
+    expect(h.sim.etcdClusters()).toHaveLength(1);
+    for (const d of daemons) expectNoSecrets(d);
+    expectNoTrace(rootOf('cp1'), plain);
+    expectNoTrace(rootOf('cp2'), mapped);
+  }, 120_000);
+});
