@@ -19,7 +19,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size version
 
 all: build
 
@@ -84,6 +84,10 @@ image: $(foreach a,$(ARCHS),$(IMAGE_DIR)/autobootstrap-linux-$(a).oci.tar)
 image-push: image
 	@[ -n "$(IMAGE)" ] || (echo 'set IMAGE, e.g. make image-push IMAGE=ghcr.io/example/autobootstrap' >&2; exit 2)
 	scripts/extension/push-image.sh "$(IMAGE)" "$(EXT_VERSION)" $(foreach a,$(ARCHS),$(IMAGE_DIR)/autobootstrap-linux-$(a).oci.tar)
+
+# The extension version (for the Containerfile's --build-arg VERSION).
+version: node_modules/.installed
+	@echo "$(EXT_VERSION)"
 
 # Binary, rootfs and compressed layer sizes into BENCHMARKS.md.
 bench-size: image
