@@ -38,6 +38,12 @@ node_modules/.installed: package.json package-lock.json
 	@command -v dpkg-deb >/dev/null
 	@touch $@
 
+# qemu-user runs the arm64 build, and the amd64 build on a CPU without AVX2, in the extension tests.
+.extension-test-tools-installed:
+	@command -v qemu-aarch64 >/dev/null && command -v qemu-x86_64 >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-user)
+	@touch $@
+
 deps: node_modules/.installed .tools-installed
 
 dist/autobootstrap: node_modules/.installed $(SOURCES)
@@ -103,7 +109,7 @@ test-e2e: deps build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
 
 # The extension checks run on the real build outputs, so they build the image first.
-test-extension: deps image
+test-extension: deps image .extension-test-tools-installed
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/extension
 
 test: lint test-unit test-e2e test-extension
@@ -112,4 +118,4 @@ demo: deps build
 	$(BUN) scripts/demo.ts
 
 clean:
-	rm -rf dist build .tmp .tools-installed .extension-tools-installed
+	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed
