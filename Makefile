@@ -58,14 +58,14 @@ $(XDIST)-%/autobootstrap: node_modules/.installed $(SOURCES)
 	@mkdir -p $(@D)
 	$(BUN) build --compile --minify-syntax --target=$(BUN_TARGET_$*) --define 'AUTOBOOTSTRAP_BUILD="$(BUILD_STAMP)"' src/main.ts --outfile $@
 
-# glibc for each architecture from Debian's libc6 package (the host's own libc6 version), never from
-# whatever the build machine has installed.
+# glibc for each architecture from Debian's libc6 package of that architecture (the archive's current
+# version, the same for both), never from whatever the build machine has installed.
 $(XBUILD)/debs/libc6_%.deb:
 	@mkdir -p $(@D)
 	@dpkg --print-foreign-architectures | grep -qx $* || [ "$$(dpkg --print-architecture)" = $* ] || \
-	  (dpkg --add-architecture $* && apt-get update -qq)
-	cd $(@D) && rm -f libc6_*_$*.deb && \
-	  apt-get download -qq -o APT::Sandbox::User=root "libc6:$*=$$(dpkg-query -W -f='$${Version}' libc6)" && \
+	  dpkg --add-architecture $*
+	@apt-cache show libc6:$* >/dev/null 2>&1 || apt-get update -qq
+	cd $(@D) && rm -f libc6_*_$*.deb && apt-get download -qq -o APT::Sandbox::User=root libc6:$* && \
 	  mv libc6_*_$*.deb $(@F)
 
 $(XBUILD)/.rootfs-%: $(XDIST)-%/autobootstrap $(XBUILD)/debs/libc6_%.deb extension/autobootstrap.yaml extension/manifest.yaml \

@@ -36,7 +36,7 @@ const rows = ARCHS.map((arch) => {
 });
 const manifest = readFileSync(join(imageRoot('amd64'), 'manifest.yaml'), 'utf8');
 const version = /version: "([^"]+)"/.exec(manifest)?.[1] ?? 'unknown';
-const libc = Bun.spawnSync(['dpkg-query', '-W', '-f=${Version}', 'libc6']).stdout.toString();
+const libc = Bun.spawnSync(['dpkg-deb', '-f', join(REPO, 'build/debs/libc6_amd64.deb'), 'Version']).stdout.toString().trim();
 
 const section = [
   BEGIN,

@@ -3,10 +3,11 @@
 // same tree as the image root make rootfs assembled — and a config of the right platform.
 import { describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ARCHS, imageArchive, imageRoot, requireBuilt } from './build-outputs.ts';
+import { ARCHS, imageArchive, imageRoot, REPO, requireBuilt } from './build-outputs.ts';
 import { cleanName, readTar, type TarEntry } from './tar.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -81,4 +82,20 @@ describe('OCI image archives', () => {
       expect(binary.size).toBe(lstatSync(join(root, 'rootfs/usr/local/lib/containers/autobootstrap/autobootstrap')).size);
     });
   }
+
+  test('reproducible: two builds of the same root and version are byte-identical', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ab-ext-repro-'));
+    try {
+      const build = (out: string) =>
+        Bun.spawnSync([join(REPO, 'scripts/extension/build-image.sh'), 'arm64', requireBuilt(imageRoot('arm64'), 'rootfs'), 'v0.0.0-repro', out], {
+          env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
+          stdout: 'ignore',
+          stderr: 'pipe',
+        });
+      for (const name of ['a.tar', 'b.tar']) expect(build(join(dir, name)).exitCode).toBe(0);
+      expect(sha256(readFileSync(join(dir, 'a.tar')))).toBe(sha256(readFileSync(join(dir, 'b.tar'))));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
