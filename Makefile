@@ -19,7 +19,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size version
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size version FORCE
 
 all: build
 
@@ -54,7 +54,13 @@ build: dist/autobootstrap
 
 # --- Talos system extension -------------------------------------------------------------------------
 
-$(XDIST)-%/autobootstrap: node_modules/.installed $(SOURCES)
+# Changes only when the version does (a commit, a dirty tree): binaries and manifest never keep a stale one.
+$(XBUILD)/.version: FORCE | node_modules/.installed
+	@mkdir -p $(@D)
+	@v='$(EXT_VERSION)'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
+FORCE:
+
+$(XDIST)-%/autobootstrap: node_modules/.installed $(SOURCES) $(XBUILD)/.version
 	@mkdir -p $(@D)
 	$(BUN) build --compile --minify-syntax --target=$(BUN_TARGET_$*) --define 'AUTOBOOTSTRAP_BUILD="$(BUILD_STAMP)"' src/main.ts --outfile $@
 
@@ -85,7 +91,7 @@ $(IMAGE_DIR)/autobootstrap-linux-%.oci.tar: $(XBUILD)/.rootfs-% scripts/extensio
 # One OCI image archive per architecture, built locally without a container engine or network.
 image: $(foreach a,$(ARCHS),$(IMAGE_DIR)/autobootstrap-linux-$(a).oci.tar)
 
-# Pushes both architectures and a multi-arch index (needs skopeo and a registry login; not run in CI):
+# Pushes both architectures under one multi-arch tag (needs buildah and a registry login; not run in CI):
 #   make image-push IMAGE=ghcr.io/example/autobootstrap
 image-push: image
 	@[ -n "$(IMAGE)" ] || (echo 'set IMAGE, e.g. make image-push IMAGE=ghcr.io/example/autobootstrap' >&2; exit 2)
