@@ -6,7 +6,20 @@ BUILD_STAMP := $(shell git describe --always --dirty 2>/dev/null || echo unknown
 SOURCES := $(shell find src proto -type f) package.json
 TEST_TIMEOUT_MS := 120000
 
-.PHONY: all deps build lint test test-unit test-e2e demo clean
+ARCHS := amd64 arm64
+# Bun's cross-compile targets (fetched by bun from the npm registry): baseline x86-64 runs without AVX2.
+BUN_TARGET_amd64 := bun-linux-x64-baseline
+BUN_TARGET_arm64 := bun-linux-arm64
+# Extension build outputs: binaries per architecture, Debian's libc6 packages, image roots, OCI archives.
+XDIST := dist/linux
+XBUILD := build
+IMAGE_DIR := dist/image
+# The extension's version: the build stamp normalised to a semantic version (scripts/extension/version.ts).
+EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
+# Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
+IMAGE ?=
+
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size version FORCE
 
 all: build
 
@@ -22,6 +35,18 @@ node_modules/.installed: package.json package-lock.json
 	@command -v losetup >/dev/null || (apt-get update -qq && apt-get install -y -qq mount)
 	@touch $@
 
+# The extension image tools, all from Debian: umoci writes OCI layouts; dpkg-deb unpacks libc6.
+.extension-tools-installed:
+	@command -v umoci >/dev/null || (apt-get update -qq && apt-get install -y -qq umoci)
+	@command -v dpkg-deb >/dev/null
+	@touch $@
+
+# qemu-user runs the arm64 build, and the amd64 build on a CPU without AVX2, in the extension tests.
+.extension-test-tools-installed:
+	@command -v qemu-aarch64 >/dev/null && command -v qemu-x86_64 >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-user)
+	@touch $@
+
 deps: node_modules/.installed .tools-installed
 
 dist/autobootstrap: node_modules/.installed $(SOURCES)
@@ -29,6 +54,59 @@ dist/autobootstrap: node_modules/.installed $(SOURCES)
 	$(BUN) build --compile --minify-syntax --define 'AUTOBOOTSTRAP_BUILD="$(BUILD_STAMP)"' src/main.ts --outfile $@
 
 build: dist/autobootstrap
+
+# --- Talos system extension -------------------------------------------------------------------------
+
+# Changes only when the version does (a commit, a dirty tree): binaries and manifest never keep a stale one.
+$(XBUILD)/.version: FORCE | node_modules/.installed
+	@mkdir -p $(@D)
+	@v='$(EXT_VERSION)'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
+FORCE:
+
+$(XDIST)-%/autobootstrap: node_modules/.installed $(SOURCES) $(XBUILD)/.version
+	@mkdir -p $(@D)
+	$(BUN) build --compile --minify-syntax --target=$(BUN_TARGET_$*) --define 'AUTOBOOTSTRAP_BUILD="$(BUILD_STAMP)"' src/main.ts --outfile $@
+
+# glibc for each architecture from Debian's libc6 package of that architecture (the archive's current
+# version, the same for both), never from whatever the build machine has installed.
+$(XBUILD)/debs/libc6_%.deb:
+	@mkdir -p $(@D)
+	@dpkg --print-foreign-architectures | grep -qx $* || [ "$$(dpkg --print-architecture)" = $* ] || \
+	  dpkg --add-architecture $*
+	@apt-cache show libc6:$* >/dev/null 2>&1 || apt-get update -qq
+	cd $(@D) && rm -f libc6_*_$*.deb && apt-get download -qq -o APT::Sandbox::User=root libc6:$* && \
+	  mv libc6_*_$*.deb $(@F)
+
+$(XBUILD)/.rootfs-%: $(XDIST)-%/autobootstrap $(XBUILD)/debs/libc6_%.deb extension/autobootstrap.yaml extension/manifest.yaml \
+		scripts/extension/assemble-rootfs.sh .extension-tools-installed
+	scripts/extension/assemble-rootfs.sh $* $(XDIST)-$*/autobootstrap $(XBUILD)/debs/libc6_$*.deb "$(EXT_VERSION)" $(XBUILD)/extension/linux-$*
+	@touch $@
+
+# Keep the binaries and packages between runs (make would delete them as intermediates).
+.PRECIOUS: $(XDIST)-%/autobootstrap $(XBUILD)/debs/libc6_%.deb
+
+# Image roots (manifest.yaml + rootfs/) under build/extension/linux-<arch>/.
+rootfs: $(foreach a,$(ARCHS),$(XBUILD)/.rootfs-$(a))
+
+$(IMAGE_DIR)/autobootstrap-linux-%.oci.tar: $(XBUILD)/.rootfs-% scripts/extension/build-image.sh
+	scripts/extension/build-image.sh $* $(XBUILD)/extension/linux-$* "$(EXT_VERSION)" $@
+
+# One OCI image archive per architecture, built locally without a container engine or network.
+image: $(foreach a,$(ARCHS),$(IMAGE_DIR)/autobootstrap-linux-$(a).oci.tar)
+
+# Pushes both architectures under one multi-arch tag (needs buildah and a registry login; not run in CI):
+#   make image-push IMAGE=ghcr.io/example/autobootstrap
+image-push: image
+	@[ -n "$(IMAGE)" ] || (echo 'set IMAGE, e.g. make image-push IMAGE=ghcr.io/example/autobootstrap' >&2; exit 2)
+	scripts/extension/push-image.sh "$(IMAGE)" "$(EXT_VERSION)" $(foreach a,$(ARCHS),$(IMAGE_DIR)/autobootstrap-linux-$(a).oci.tar)
+
+# The extension version (for the Containerfile's --build-arg VERSION).
+version: node_modules/.installed
+	@echo "$(EXT_VERSION)"
+
+# Binary, rootfs and compressed layer sizes into BENCHMARKS.md.
+bench-size: image
+	$(BUN) scripts/extension/bench-size.ts
 
 lint: deps
 	$(TSC) --noEmit -p .
@@ -39,10 +117,14 @@ test-unit: deps
 test-e2e: deps build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
 
-test: lint test-unit test-e2e
+# The extension checks run on the real build outputs, so they build the image first.
+test-extension: deps image .extension-test-tools-installed
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/extension
+
+test: lint test-unit test-e2e test-extension
 
 demo: deps build
 	$(BUN) scripts/demo.ts
 
 clean:
-	rm -rf dist .tmp .tools-installed
+	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed

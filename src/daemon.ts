@@ -91,7 +91,7 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
       throw e;
     }
     if (!etcdSecretsPresent(paths)) {
-      log.error({ event: 'secrets-missing' }, `${paths.etcdSecrets} did not appear within ${formatDuration(SECRETS_WAIT_MS)}; is time synced (talosctl time) and etcd configured?`);
+      log.error({ event: 'secrets-missing' }, `the etcd PKI (${paths.etcdSecrets}/ca.crt) did not appear within ${formatDuration(SECRETS_WAIT_MS)}; is time synced (talosctl time) and etcd configured?`);
       return EXIT.FAILURE;
     }
     role = detectRole(paths, 'controlplane');

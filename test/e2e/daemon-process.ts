@@ -31,12 +31,14 @@ export class DaemonProcess {
   private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   private listeners: ((l: LogLine) => void)[] = [];
 
+  /** `command` replaces `dist/autobootstrap run`, e.g. to start the binary inside its extension root. */
   constructor(
     readonly name: string,
     env: Record<string, string>,
+    command: string[] = [BINARY, 'run'],
   ) {
-    if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run make build first`);
-    this.proc = spawn([BINARY, 'run'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+    if (command[0] === BINARY && !existsSync(BINARY)) throw new Error(`${BINARY} is missing: run make build first`);
+    this.proc = spawn(command, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
     void this.pump(this.proc.stdout, (line) => {
       let parsed: LogLine;
       try {

@@ -54,7 +54,11 @@ describe('host facts', () => {
     expect(detectRole(paths, undefined).role).toBe('worker');
     expect(detectRole(paths, 'controlplane').role).toBe('pending');
     expect(detectRole(paths, 'init').role).toBe('pending');
+    // The bare directory is what the extension's bind mount leaves on every node, workers included.
     mkdirSync(paths.etcdSecrets, { recursive: true });
+    expect(detectRole(paths, undefined).role).toBe('worker');
+    expect(detectRole(paths, 'controlplane').role).toBe('pending');
+    writeFileSync(join(paths.etcdSecrets, 'ca.crt'), '-----BEGIN CERTIFICATE-----\n');
     expect(detectRole(paths, undefined).role).toBe('controlplane');
   });
 });
