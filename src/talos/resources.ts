@@ -12,3 +12,5 @@ export const ETCD_LOCAL_MEMBER: ResourceRef = { namespace: 'etcd', type: 'EtcdMe
 export const TIME_STATUS: ResourceRef = { namespace: 'runtime', type: 'TimeStatuses.v1alpha1.talos.dev', id: 'node' };
 
 export const ETCD_SERVICE_ID = 'etcd';
+/** Hardware disks; readable in maintenance mode, so preflight can check the install disk before any config. */
+export const DISKS = { namespace: 'runtime', type: 'Disks.block.talos.dev' } as const;
