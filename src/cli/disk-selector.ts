@@ -114,7 +114,7 @@ export function selectorMismatches(selector: DiskSelector, disk: DiskInfo): stri
   const out: string[] = [];
   if (selector.size !== undefined) {
     const cond = parseSizeCondition(selector.size);
-    if (!cond || !compare(cond.op, disk.size ?? 0, cond.bytes)) out.push(`size ${disk.pretty_size ?? disk.size ?? '?'} is not ${cond?.op ?? ''} ${selector.size}`.replace('not == ', 'not '));
+    if (!cond || !compare(cond.op, disk.size ?? 0, cond.bytes)) out.push(`size ${disk.pretty_size ?? `${disk.size ?? 0} B`} is not "${selector.size}"`);
   }
   const globs: [keyof DiskSelector, keyof DiskInfo][] = [
     ['uuid', 'uuid'],

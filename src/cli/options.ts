@@ -134,7 +134,7 @@ export async function resolveInputs(values: FlagValues, ctx: InputContext): Prom
 export function loadTalosconfig(values: FlagValues, env: Record<string, string | undefined>, hint?: string): Talosconfig | undefined {
   const flag = stringFlag(values, 'talosconfig');
   const explicit = flag ?? (env.TALOSCONFIG ? env.TALOSCONFIG : hint);
-  const path = explicit ?? talosconfigPath(undefined, env);
+  const path = explicit ?? talosconfigPath(undefined, env, env.HOME || undefined);
   if (!explicit && !existsSync(path)) return undefined;
   if (!existsSync(path)) {
     if (!flag && !env.TALOSCONFIG) return undefined; // talhelper's hint is only a hint

@@ -17,7 +17,7 @@ export interface Talosconfig {
 }
 
 /** --talosconfig, else $TALOSCONFIG, else ~/.talos/config (talosctl's order). */
-export function talosconfigPath(flag: string | undefined, env: Record<string, string | undefined>, home = homedir()): string {
+export function talosconfigPath(flag: string | undefined, env: Record<string, string | undefined>, home: string = homedir()): string {
   return flag ?? (env.TALOSCONFIG && env.TALOSCONFIG !== '' ? env.TALOSCONFIG : join(home, '.talos', 'config'));
 }
 
