@@ -2,7 +2,9 @@
 // each node seen leaving maintenance. Every node is reported; one failure never stops the others.
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { applyAll, formatMs, type ApplyDeps, type LeaveCheck, type NodeApplyResult } from './apply-node.ts';
-import { insecureClient, probeInsecure } from './connect.ts';
+import { status } from '@grpc/grpc-js';
+import { TalosCallError } from '../talos/node-client.ts';
+import { insecureClient, probeInsecure, probeOutcome, shortTransportError } from './connect.ts';
 import { readNodeConfig } from './node-config.ts';
 import { COMMON_FLAGS, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from './options.ts';
 import { Progress, json, table, type Io } from './report.ts';
@@ -71,6 +73,14 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
       const client = insecureClient(target.address, CALL_DEADLINE_MS);
       try {
         return await client.applyConfiguration(data, 'AUTO');
+      } catch (e) {
+        // A configured apid refuses an insecure client at the TLS handshake, which grpc-js reports as
+        // Unavailable; retrying cannot help, so it is reported as the refusal it is.
+        if (e instanceof TalosCallError && e.code === status.UNAVAILABLE && probeOutcome(e.code, e.details).kind === 'configured') {
+          throw new TalosCallError(e.method, status.PERMISSION_DENIED, 'apid refused a client without a certificate: the node is not in maintenance mode');
+        }
+        if (e instanceof TalosCallError) throw new TalosCallError(e.method, e.code, shortTransportError(e.details));
+        throw e;
       } finally {
         client.close();
       }
