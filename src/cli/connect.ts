@@ -36,11 +36,12 @@ export type InsecureProbe =
 const NOT_LISTENING = ['ECONNREFUSED', 'connection refused', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'deadline exceeded'];
 
 export function probeOutcome(code: number, message: string): InsecureProbe {
-  if (code === status.PERMISSION_DENIED) return { kind: 'configured', detail: `apid refused an insecure client (${message})` };
+  if (code === status.PERMISSION_DENIED || code === status.UNAUTHENTICATED) return { kind: 'configured', detail: `apid refused an insecure client (${message})` };
   if (code === status.DEADLINE_EXCEEDED || NOT_LISTENING.some((m) => message.includes(m))) {
     return { kind: 'unreachable', detail: shortTransportError(message) };
   }
-  if (code === status.UNAVAILABLE || code === status.UNAUTHENTICATED) {
+  // A TCP connection was made and the TLS handshake refused: only a configured apid does that.
+  if (code === status.UNAVAILABLE && message.includes('Failed to connect')) {
     return { kind: 'configured', detail: 'apid refused a client without a certificate: the node has its config' };
   }
   return { kind: 'unreachable', detail: shortTransportError(message) };

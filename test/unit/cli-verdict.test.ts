@@ -78,6 +78,7 @@ describe('probeOutcome: what an insecure call failing says about the node', () =
     [status.DEADLINE_EXCEEDED, 'deadline exceeded', 'unreachable'],
     [status.UNAVAILABLE, 'No connection established. Last error: Failed to connect (2026-01-01T00:00:00.000Z). Resolution note: ', 'configured'],
     [status.PERMISSION_DENIED, 'not authorized', 'configured'],
+    [status.UNAVAILABLE, 'connection error: desc = "transport is closing"', 'unreachable'],
   ];
   for (const [code, message, kind] of table) test(`${status[code]} ${message.slice(0, 60)} → ${kind}`, () => expect(probeOutcome(code, message).kind).toBe(kind as never));
   test('transport errors are shortened to what a person needs', () => {
