@@ -42,7 +42,7 @@ export function probeOutcome(code: number, message: string): InsecureProbe {
   }
   // A TCP connection was made and the TLS handshake refused: only a configured apid does that.
   if (code === status.UNAVAILABLE && message.includes('Failed to connect')) {
-    return { kind: 'configured', detail: 'apid refused a client without a certificate: the node has its config' };
+    return { kind: 'configured', detail: 'apid now requires a client certificate' };
   }
   return { kind: 'unreachable', detail: shortTransportError(message) };
 }

@@ -34,6 +34,7 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   const progress = new Progress(io, inputs.targets.map((t) => t.name));
   if (!talosconfig) progress.note('no talosconfig found: configured nodes can only be seen leaving maintenance, not checked (give --talosconfig)');
   const started = Date.now();
+  let said = '';
   for (;;) {
     const nodes = await observeAll(inputs.targets, talosconfig, roles);
     for (const n of nodes) progress.update(n.name, nodeState(n));
@@ -47,7 +48,8 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
       else io.out(render(nodes, cluster, done ? [] : stuck, done, waited));
       return code;
     }
-    progress.note(`cluster: ${cluster.text}`);
+    if (cluster.text !== said) progress.note(`cluster: ${cluster.text}`);
+    said = cluster.text;
     await sleepMs(intervalMs);
   }
 }
