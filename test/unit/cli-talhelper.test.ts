@@ -21,6 +21,12 @@ describe('talhelper output shapes', () => {
       insecure: false,
     },
     {
+      name: 'without --extra-flags talhelper joins an empty extra flag: a space before the semicolon',
+      text: 'talosctl apply-config --talosconfig=./clusterconfig/talosconfig --nodes=10.0.0.1 --file=./clusterconfig/c-a.yaml ;\n',
+      want: [{ address: '10.0.0.1', file: `${BASE}/clusterconfig/c-a.yaml`, name: 'c-a' }],
+      insecure: false,
+    },
+    {
       name: '--extra-flags=--insecure appends the flag after --file',
       text: 'talosctl apply-config --talosconfig=./clusterconfig/talosconfig --nodes=10.0.0.1 --file=./clusterconfig/c-a.yaml --insecure;\n',
       want: [{ address: '10.0.0.1', file: `${BASE}/clusterconfig/c-a.yaml`, name: 'c-a' }],
