@@ -25,10 +25,14 @@ export function commandHelp(command: OperatorCommand): string {
     const name = `--${f.name}${f.kind === 'bool' ? '' : ' VALUE'}${f.short ? `, -${f.short}` : ''}`;
     return `  ${name.padEnd(28)} ${f.help}${f.default !== undefined ? ` (default ${f.default})` : ''}`;
   });
+  const readOnly = command === 'verify' || command === 'status';
+  const nodesUsage = readOnly
+    ? `autobootstrap ${command} [--nodes ADDR[,ADDR...] [--file CONFIG.yaml]] [flags]   (no nodes: the talosconfig context's nodes)`
+    : `autobootstrap ${command} --nodes ADDR[,ADDR...] --file CONFIG.yaml [flags]`;
   return `autobootstrap ${command}: ${SUMMARY[command]}
 
 usage:
-  autobootstrap ${command} --nodes ADDR[,ADDR...] --file CONFIG.yaml [flags]
+  ${nodesUsage}
   autobootstrap ${command} --plan PLAN.yaml [flags]
   talhelper gencommand apply --extra-flags=--insecure | autobootstrap ${command} --from-talhelper - [flags]
 
