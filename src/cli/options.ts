@@ -144,3 +144,23 @@ export function loadTalosconfig(values: FlagValues, env: Record<string, string |
 }
 
 export const wantsHelp = (values: FlagValues): boolean => boolFlag(values, 'help');
+
+/**
+ * verify and status: the nodes, and the talosconfig to reach them with. Without node flags the nodes are
+ * the talosconfig context's; a talosconfig named on talhelper lines is used when no --talosconfig or
+ * $TALOSCONFIG says otherwise (as talosctl would have used it for those lines).
+ */
+export async function inputsWithTalosconfig(
+  values: FlagValues,
+  ctx: Omit<InputContext, 'needFiles' | 'fallbackNodes'> & { env: Record<string, string | undefined> },
+): Promise<{ inputs: Inputs; talosconfig: Talosconfig | undefined }> {
+  let talosconfig: Talosconfig | undefined;
+  let loaded = false;
+  const load = (hint?: string) => {
+    if (!loaded) talosconfig = loadTalosconfig(values, ctx.env, hint);
+    loaded = true;
+    return talosconfig;
+  };
+  const inputs = await resolveInputs(values, { ...ctx, needFiles: false, fallbackNodes: () => load()?.nodes ?? [] });
+  return { inputs, talosconfig: load(inputs.talosconfigHint) };
+}

@@ -1,7 +1,7 @@
 // autobootstrap status: one table of the cluster now and a one-line verdict.
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { configRoles, observeAll } from './cluster-view.ts';
-import { COMMON_FLAGS, loadTalosconfig, parseCommand, resolveInputs, type InputContext } from './options.ts';
+import { COMMON_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from './options.ts';
 import { json, table, type Io } from './report.ts';
 import { clusterVerdict, type NodeObservation } from './verdict.ts';
 
@@ -17,9 +17,7 @@ function row(n: NodeObservation): string[] {
 
 export async function runStatus(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, STATUS_FLAGS);
-  let talosconfig = loadTalosconfig(values, ctx.env);
-  const inputs = await resolveInputs(values, { ...ctx, needFiles: false, fallbackNodes: () => talosconfig?.nodes ?? [] });
-  talosconfig ??= loadTalosconfig(values, ctx.env, inputs.talosconfigHint);
+  const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
   const nodes = await observeAll(inputs.targets, talosconfig, configRoles(inputs.targets));
   const cluster = clusterVerdict(nodes);
   if (output === 'json') json(io, { command: 'status', cluster, nodes });

@@ -3,7 +3,7 @@
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { formatMs } from './apply-node.ts';
 import { applyHint, configRoles, nodeState, observeAll } from './cluster-view.ts';
-import { COMMON_FLAGS, durationFlag, loadTalosconfig, parseCommand, resolveInputs, type InputContext } from './options.ts';
+import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from './options.ts';
 import { Progress, json, table, type Io } from './report.ts';
 import { sleepMs } from './sleep.ts';
 import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from './verdict.ts';
@@ -26,9 +26,7 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   const { values, output } = parseCommand(args, VERIFY_FLAGS);
   const timeoutMs = durationFlag(values, 'timeout', 5 * 60_000, 1);
   const intervalMs = durationFlag(values, 'interval', 5_000, 1);
-  let talosconfig = loadTalosconfig(values, ctx.env);
-  const inputs = await resolveInputs(values, { ...ctx, needFiles: false, fallbackNodes: () => talosconfig?.nodes ?? [] });
-  talosconfig ??= loadTalosconfig(values, ctx.env, inputs.talosconfigHint);
+  const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
   const roles = configRoles(inputs.targets);
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
   const progress = new Progress(io, inputs.targets.map((t) => t.name));

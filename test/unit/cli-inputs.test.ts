@@ -155,4 +155,13 @@ describe('talosconfig', () => {
     writeFileSync(path, doc());
     expect(loadTalosconfig(values([]), { TALOSCONFIG: path })?.context).toBe('home');
   });
+  test('the talosconfig named on talhelper lines is used unless --talosconfig or $TALOSCONFIG says otherwise', () => {
+    const values = (args: string[]) => parseCommand(args, COMMON_FLAGS).values;
+    const hinted = join(dir, 'from-talhelper');
+    writeFileSync(hinted, doc());
+    expect(loadTalosconfig(values([]), { HOME: dir }, hinted)?.path).toBe(hinted);
+    expect(loadTalosconfig(values([]), { HOME: dir, TALOSCONFIG: join(dir, 'talosconfig') }, hinted)?.path).toBe(join(dir, 'talosconfig'));
+    // A hint that does not exist is only a hint.
+    expect(loadTalosconfig(values([]), { HOME: dir }, join(dir, 'gone'))).toBeUndefined();
+  });
 });
