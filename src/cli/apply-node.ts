@@ -1,6 +1,7 @@
 // Applies one node's config with retries, then waits to see it leave maintenance. The I/O is passed in,
 // so tests drive it with fakes and read the delays it asked for instead of timing it.
 import type { ApplyReply } from '../talos/node-client.ts';
+import { mapBounded } from '../util/bounded.ts';
 import { TalosCallError } from '../talos/node-client.ts';
 import { status } from '@grpc/grpc-js';
 import { codeName } from '../talos/error-class.ts';
@@ -102,28 +103,19 @@ export async function applyAll(
   policy: RetryPolicy,
   deps: ApplyDeps,
 ): Promise<NodeApplyResult[]> {
-  const results = new Array<NodeApplyResult>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      const item = items[i];
-      if (!item) return;
-      try {
-        results[i] = await applyNode(item.target, item.data, policy, deps);
-      } catch (e) {
-        results[i] = {
-          name: item.target.name,
-          address: item.target.address,
-          file: item.target.file ?? '',
-          ok: false,
-          attempts: [],
-          reason: `unexpected failure: ${e instanceof Error ? e.message : String(e)}`,
-          fix: 're-run apply for this node',
-        };
-      }
+  return mapBounded(items, parallel, async (item) => {
+    try {
+      return await applyNode(item.target, item.data, policy, deps);
+    } catch (e) {
+      return {
+        name: item.target.name,
+        address: item.target.address,
+        file: item.target.file ?? '',
+        ok: false,
+        attempts: [],
+        reason: `unexpected failure: ${e instanceof Error ? e.message : String(e)}`,
+        fix: 're-run apply for this node',
+      };
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, items.length)) }, worker));
-  return results;
+  });
 }

@@ -1,5 +1,6 @@
 // autobootstrap preflight: every node checked before anything is sent to it.
 import { EXIT, type ExitCode } from '../exit-codes.ts';
+import { mapBounded } from '../util/bounded.ts';
 import { DISKS } from '../talos/resources.ts';
 import { TalosCallError } from '../talos/node-client.ts';
 import { sleepMs } from './sleep.ts';
@@ -14,6 +15,7 @@ import type { NodeTarget } from './target.ts';
 
 export const PREFLIGHT_FLAGS = [...COMMON_FLAGS, ...RETRY_FLAGS];
 const REACH_ATTEMPTS = 3;
+const PREFLIGHT_CONCURRENCY = 32;
 const DEADLINE_MS = 5_000;
 
 export interface PreflightResult {
@@ -77,7 +79,8 @@ export async function runPreflight(args: string[], io: Io, ctx: Omit<InputContex
   const policy = retryPolicy(values);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   const progress = new Progress(io, targets.map((t) => t.name));
-  const results = await Promise.all(targets.map((t) => preflightNode(t, policy, progress)));
+  // Read-only and mostly waiting on the network: many nodes at once, but not hundreds of connections.
+  const results = await mapBounded(targets, PREFLIGHT_CONCURRENCY, (t) => preflightNode(t, policy, progress));
   const ok = results.every((r) => r.ok);
   if (output === 'json') json(io, { command: 'preflight', ok, nodes: results });
   else io.out(render(results));

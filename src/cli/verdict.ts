@@ -48,7 +48,8 @@ export function clusterVerdict(nodes: NodeObservation[]): ClusterVerdict {
   }
   const running = cps.filter((n) => n.etcdState === 'Running');
   if (running.length === 0) {
-    const unseen = cps.filter((n) => n.reach !== 'configured' || n.etcdState === undefined);
+    // A node that did not answer and whose role nobody told us may be a control plane running etcd.
+    const unseen = [...cps.filter((n) => n.reach !== 'configured' || n.etcdState === undefined), ...nodes.filter((n) => n.role === undefined && n.reach === 'unreachable')];
     if (unseen.length > 0) return { kind: 'unknown', text: `no etcd seen running; cannot see ${unseen.map((n) => n.name).join(', ')}` };
     return { kind: 'not-bootstrapped', text: `not bootstrapped: no control plane runs etcd yet (${cps.length} waiting)` };
   }

@@ -24,7 +24,8 @@ export interface OperatorCluster {
   configPath(name: string): string;
   /** --nodes a,b style arguments are built by the tests; this runs the binary with a talosconfig at hand. */
   run(args: string[], stdin?: string): Promise<RunResult>;
-  startDaemons(): DaemonProcess[];
+  /** Starts the real daemon on the control planes (all, or those named); their lines feed the node's service log. */
+  startDaemons(names?: string[]): DaemonProcess[];
   daemons: DaemonProcess[];
   close(): Promise<void>;
 }
@@ -78,9 +79,9 @@ export async function startOperatorCluster(subnet: string, nodes: NodeSpec[], si
       if (process.env.E2E_VERBOSE) console.log(`$ autobootstrap ${args.join(' ')}\n${stderr}${stdout}`);
       return { code, stdout, stderr };
     },
-    startDaemons() {
+    startDaemons(names) {
       const started = nodes
-        .filter((n) => n.type !== 'worker')
+        .filter((n) => n.type !== 'worker' && (names === undefined || names.includes(n.name)))
         .map(
           (n) =>
             new DaemonProcess(n.name, {
@@ -93,6 +94,8 @@ export async function startOperatorCluster(subnet: string, nodes: NodeSpec[], si
               TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
             }),
         );
+      // machined keeps each service's output: `talosctl logs ext-autobootstrap` (and verify) read it there.
+      for (const d of started) d.onLine((l) => simulator.node(d.name).appendLog('ext-autobootstrap', JSON.stringify(l)));
       cluster.daemons.push(...started);
       return started;
     },

@@ -33,6 +33,10 @@ describe('clusterVerdict', () => {
     const v = clusterVerdict([cp('cp1', waiting('cp1')), cp('cp2', { reach: 'unreachable', stage: undefined, etcdState: undefined, etcdMembers: undefined })]);
     expect(v).toMatchObject({ kind: 'unknown', text: 'no etcd seen running; cannot see cp2' });
   });
+  test('an unreachable node of unknown role might be a control plane: unknown, never "not bootstrapped"', () => {
+    const v = clusterVerdict([cp('cp1', waiting('cp1')), { name: 'n9', address: '10.0.0.9', reach: 'unreachable', detail: 'connect ECONNREFUSED' }]);
+    expect(v).toMatchObject({ kind: 'unknown', text: 'no etcd seen running; cannot see n9' });
+  });
   test('bootstrapping: etcd on some control planes', () => {
     const v = clusterVerdict([cp('cp1', { etcdMembers: ['100'] }), cp('cp2', waiting('cp2')), cp('cp3', waiting('cp3'))]);
     expect(v).toMatchObject({ kind: 'bootstrapping', text: 'bootstrapping: etcd runs on 1/3 control planes; waiting for cp2, cp3' });
