@@ -1,10 +1,12 @@
 // make demo: a simulated Talos cluster (3 control planes, 2 workers) on loopback, the real compiled
 // daemons on every node, and a timeline of what each saw and decided. Ends with who bootstrapped, how
-// long it took, and how many etcd clusters exist (the answer must be one).
+// long it took, and how many etcd clusters exist (the answer must be one). Act 2 (demo-operator.ts) is the
+// operator's side: maintenance mode, preflight, apply, the daemons bootstrap, verify.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonProcess, type LogLine } from '../test/e2e/daemon-process.ts';
+import { operatorAct } from './demo-operator.ts';
 import { TalosSimulator, type NodeSpec, type SimEvent } from '../test/sim/index.ts';
 
 const SUBNET = '127.0.90';
@@ -96,4 +98,5 @@ console.log(success ? '\n  exactly one cluster, bootstrapped exactly once.' : '\
 
 await sim.stop();
 rmSync(dir, { recursive: true, force: true });
-process.exit(success ? 0 : 1);
+const operatorSuccess = await operatorAct();
+process.exit(success && operatorSuccess ? 0 : 1);

@@ -1,5 +1,6 @@
 // autobootstrap: argv to subcommand. With no subcommand it runs the node daemon, which is how the
 // Talos extension service starts it.
+import { OPERATOR_COMMANDS, operatorSummary, runOperator, type OperatorCommand } from './cli/operator.ts';
 import { runDaemon } from './daemon.ts';
 import { EXIT } from './exit-codes.ts';
 import { VERSION } from './version.ts';
@@ -11,6 +12,9 @@ usage:
   autobootstrap [run]     the node daemon (ext-autobootstrap); configured by TALOS_AUTO_BOOTSTRAP_* variables
   autobootstrap --version print the version
   autobootstrap --help    this text
+
+operator commands (from a workstation; COMMAND --help for flags):
+${operatorSummary()}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -35,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       return runDaemon(process.env, stop.signal);
     }
     default:
+      if ((OPERATOR_COMMANDS as readonly string[]).includes(command)) return runOperator(command as OperatorCommand, rest);
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
       return EXIT.CONFIG;
   }

@@ -43,6 +43,13 @@ interface ReplyMetadata {
 
 type Callback = (err: grpc.ServiceError | null, reply: unknown) => void;
 type UnaryMethod = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;
+type StreamMethod = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
+
+export interface ApplyReply {
+  mode: string;
+  modeDetails: string;
+  warnings: string[];
+}
 
 export class NodeClient {
   private readonly channel: grpc.Channel;
@@ -120,6 +127,48 @@ export class NodeClient {
 
   async bootstrap(deadlineMs?: number): Promise<void> {
     await this.first('Bootstrap', { recover_etcd: false, recover_skip_hash_check: false }, deadlineMs);
+  }
+
+  /**
+   * ApplyConfiguration. The proto default mode is REBOOT (deprecated, refused outside maintenance), so the
+   * mode is always sent explicitly.
+   */
+  async applyConfiguration(data: Buffer, mode: 'AUTO' | 'NO_REBOOT' | 'STAGED' = 'AUTO', dryRun = false): Promise<ApplyReply> {
+    const m = await this.first<{ mode: string; mode_details: string; warnings: string[] }>('ApplyConfiguration', { data, mode, dry_run: dryRun });
+    return { mode: m.mode, modeDetails: m.mode_details, warnings: m.warnings ?? [] };
+  }
+
+  /** Every resource of a type in a namespace (COSI List, a server stream). */
+  listResources(ref: Pick<ResourceRef, 'namespace' | 'type'>): Promise<Resource[]> {
+    const fn = (this.state as unknown as Record<string, StreamMethod>).List;
+    if (!fn) throw new Error('no method List');
+    return new Promise((resolve, reject) => {
+      const out: Resource[] = [];
+      const stream = fn.call(this.state, { namespace: ref.namespace, type: ref.type }, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs });
+      stream.on('data', (m: unknown) => {
+        const raw = (m as { resource?: RawResource }).resource;
+        if (raw) out.push(toResource(raw));
+      });
+      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, stableDetails(err))));
+      stream.on('end', () => resolve(out));
+    });
+  }
+
+  /** The last `lines` lines a system service logged (machined's in-memory buffer), without following. */
+  logTail(serviceId: string, lines: number): Promise<string[]> {
+    const fn = (this.machine as unknown as Record<string, StreamMethod>).Logs;
+    if (!fn) throw new Error('no method Logs');
+    return new Promise((resolve, reject) => {
+      let text = '';
+      const request = { namespace: 'system', id: serviceId, driver: 'CONTAINERD', follow: false, tail_lines: lines };
+      const stream = fn.call(this.machine, request, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs });
+      stream.on('data', (m: unknown) => {
+        const bytes = (m as { bytes?: Buffer }).bytes;
+        if (bytes) text += Buffer.from(bytes).toString('utf8');
+      });
+      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('Logs', err.code, stableDetails(err))));
+      stream.on('end', () => resolve(text.split('\n').filter((l) => l.trim() !== '')));
+    });
   }
 
   /** A COSI resource, or undefined when apid says it does not exist. */

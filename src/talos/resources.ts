@@ -15,3 +15,5 @@ export const ETCD_SERVICE_ID = 'etcd';
 
 /** The OS CA as machined holds it: spec.issuingCA {crt, key}, each base64 of PEM; null on workers (no key). */
 export const OS_ROOT_SECRETS: ResourceRef = { namespace: 'secrets', type: 'OSRootSecrets.secrets.talos.dev', id: 'os' };
+/** Hardware disks; readable in maintenance mode, so preflight can check the install disk before any config. */
+export const DISKS = { namespace: 'runtime', type: 'Disks.block.talos.dev' } as const;

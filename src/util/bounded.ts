@@ -18,3 +18,14 @@ export async function forEachBounded<T>(items: Iterable<T>, limit: number, fn: (
   await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
   if (failed !== undefined) throw failed;
 }
+
+/** Maps `items` with at most `limit` calls in flight, results in input order. `fn` must not throw. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

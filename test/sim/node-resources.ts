@@ -52,21 +52,17 @@ function members(node: SimNode): ResourceModel[] {
     );
 }
 
-function disk(): unknown {
-  return {
-    dev_path: '/dev/sda',
-    size: 21474836480,
-    pretty_size: '21 GB',
-    io_size: 512,
-    sector_size: 512,
-    readonly: false,
-    cdrom: false,
-    model: 'QEMU HARDDISK',
-    serial: 'QM00001',
-    bus_path: '/pci0000:00/0000:00:05.0/virtio2/host0/target0:0:0/0:0:0:0',
-    sub_system: '/sys/class/block',
-    transport: 'virtio',
-  };
+/** go-humanize's Bytes (SI units, as DiskSpec.SetSize renders pretty_size). */
+function prettySize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  const rounded = Math.floor(value * 10 + 0.5) / 10;
+  return i === 0 ? `${bytes} B` : `${rounded < 10 ? rounded.toFixed(1) : rounded.toFixed(0)} ${units[i]}`;
 }
 
 function resourceDefinitions(): ResourceModel[] {
@@ -95,7 +91,11 @@ export function nodeResources(node: SimNode): ResourceModel[] {
     if (s.state !== 'Running') continue;
     out.push(model(TYPES.service, 'runtime', s.id, 'v1alpha1.ServiceController', { running: true, healthy: s.healthy, unknown: s.unknown }));
   }
-  out.push(model(TYPES.disk, 'runtime', 'sda', 'block.DisksController', disk()));
+  for (const { id, ...spec } of node.disks) {
+    // DiskSpec marshals every field without omitempty (size, readonly, cdrom, ...) even when zero.
+    const full = { dev_path: `/dev/${id}`, pretty_size: prettySize(spec.size), io_size: 512, sector_size: 512, readonly: false, cdrom: false, ...spec };
+    out.push(model(TYPES.disk, 'runtime', id, 'block.DisksController', full));
+  }
   out.push(model(TYPES.hostnameStatus, 'network', 'hostname', 'network.HostnameStatusController', { hostname: node.name, domainname: '' }));
   out.push(model(TYPES.nodeAddress, 'network', 'current', 'network.NodeAddressController', { addresses: [`${node.ip}/24`], sortAlgorithm: 'v1' }));
   out.push(...resourceDefinitions());

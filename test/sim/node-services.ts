@@ -52,7 +52,14 @@ export function serviceStatuses(node: SimNode): ServiceStatus[] {
     if (node.isControlPlane) list.push(running('trustd', true));
     if (node.isControlPlane && node.etcdConfigured) list.push(etcdStatus(node));
   }
-  for (const ext of node.extensions) list.push(running(`ext-${ext}`, 'unknown'));
+  for (const ext of node.extensions) {
+    // Extension services that depend on `configuration: true` (autobootstrap's spec does) wait in maintenance.
+    if (node.maintenance) {
+      list.push({ id: `ext-${ext}`, state: 'Waiting', healthy: false, unknown: true, lastMessage: '', events: [{ msg: 'Waiting for machine configuration', state: 'Waiting' }] });
+    } else {
+      list.push(running(`ext-${ext}`, 'unknown'));
+    }
+  }
 
   for (const [id, o] of node.serviceOverrides) {
     const idx = list.findIndex((s) => s.id === id);

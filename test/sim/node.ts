@@ -17,7 +17,7 @@ import type { Recorder } from './records.ts';
 import { ResourceStore } from './resource-store.ts';
 import type { CallContext } from './rpc.ts';
 import { apidCredentials, TalosApiServer } from './tls-server.ts';
-import type { EtcdClusterRecord, MachineType, NodeSpec } from './types.ts';
+import type { EtcdClusterRecord, MachineType, NodeSpec, SimDisk } from './types.ts';
 
 export interface Settings {
   joinDelayMs: number;
@@ -62,6 +62,26 @@ export interface ServiceOverride {
   message?: string;
 }
 
+/** A QEMU virtio disk as `talosctl get disks` shows it on a small VM. */
+export const DEFAULT_DISK: SimDisk = {
+  id: 'sda',
+  dev_path: '/dev/sda',
+  size: 21474836480,
+  pretty_size: '21 GB',
+  io_size: 512,
+  sector_size: 512,
+  readonly: false,
+  cdrom: false,
+  model: 'QEMU HARDDISK',
+  serial: 'QM00001',
+  modalias: 'scsi:t-0x00',
+  bus_path: '/pci0000:00/0000:00:05.0/virtio2/host0/target0:0:0/0:0:0:0',
+  sub_system: '/sys/class/block',
+  transport: 'virtio',
+  rotational: true,
+  symlinks: ['/dev/disk/by-path/pci-0000:00:05.0-scsi-0:0:0:0'],
+};
+
 /** A random Talos-style node identity (base62, 43 characters). */
 function nodeIdentity(): string {
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -73,11 +93,13 @@ export class SimNode {
   readonly ip: string;
   readonly port: number;
   readonly group: string;
-  readonly type: MachineType;
+  /** From the spec; replaced by the machine type of a config applied in maintenance mode. */
+  type: MachineType;
   readonly talosVersion: string;
   readonly extensions: string[];
   readonly iface: string;
   readonly certSANs: string[];
+  readonly disks: SimDisk[];
   readonly nodeId = nodeIdentity();
   readonly identity: ClusterIdentity;
   readonly faults = new FaultPlan();
@@ -122,6 +144,7 @@ export class SimNode {
     this.extensions = spec.extensions ?? ['autobootstrap'];
     this.iface = spec.interface ?? 'eth0';
     this.certSANs = spec.certSANs ?? [];
+    this.disks = spec.disks ?? [DEFAULT_DISK];
     this.identity = identity;
     this.bootTime = spec.bootTime;
     this.latencyMs = spec.latencyMs ?? 0;

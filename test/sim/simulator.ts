@@ -3,6 +3,7 @@
 // forms a NEW one-member cluster (split brain included); control planes without etcd data join a
 // reachable cluster of their own cluster group after joinDelayMs.
 import { randomBytes } from 'node:crypto';
+import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
 import { createClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
 import { writeHostRoot } from './host-root.ts';
@@ -17,6 +18,7 @@ import type {
   CallRecord,
   EtcdClusterRecord,
   EtcdMemberInfo,
+  MachineType,
   NodeSpec,
   SimEvent,
   SimulatorOptions,
@@ -39,6 +41,20 @@ function randomU64(): string {
   let v = 0n;
   while (v === 0n) v = randomBytes(8).readBigUInt64BE();
   return v.toString();
+}
+
+/** machine.type and whether cluster.etcd.ca is set, from an applied config's v1alpha1 document. */
+function appliedFacts(data: Buffer): { type: MachineType; etcdConfigured: boolean } | undefined {
+  const docs = parseAllDocuments(data.toString('utf8'));
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    const js = doc.toJS() as { version?: unknown; kind?: unknown; machine?: { type?: unknown }; cluster?: { etcd?: { ca?: { crt?: unknown } } } } | null;
+    if (!js || js.version !== 'v1alpha1' || js.kind !== undefined) continue;
+    const t = js.machine?.type;
+    const type: MachineType = t === 'controlplane' || t === 'init' ? t : 'worker';
+    const crt = js.cluster?.etcd?.ca?.crt;
+    return { type, etcdConfigured: typeof crt === 'string' && crt !== '' };
+  }
+  return undefined;
 }
 
 function subnetOf(ip: string): string {
@@ -343,7 +359,16 @@ export class TalosSimulator implements World {
       node.shutdown();
       this.cancelTimers(node);
       node.maintenance = false;
-      node.machineConfig = this.renderConfig(node);
+      // The node boots with the config it was given: its machine type and etcd settings come from it, and
+      // it is what the node's STATE holds. (Its OS CA is the group's: apply configs rendered for the group.)
+      const applied = appliedFacts(data);
+      if (applied) {
+        node.type = applied.type;
+        node.etcdConfigured = applied.type !== 'worker' && applied.etcdConfigured;
+        node.machineConfig = data.toString('utf8');
+      } else {
+        node.machineConfig = this.renderConfig(node);
+      }
       this.writeHostRoot(node);
       this.recorder.emitEvent({ kind: 'node-down', at: new Date(), node: node.name });
       void this.bringUp(node).then(() => this.changed());

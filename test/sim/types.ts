@@ -2,6 +2,31 @@
 
 export type MachineType = 'controlplane' | 'worker' | 'init';
 
+/**
+ * One hardware disk as Talos reports it in Disks.block.talos.dev (fields and yaml names of
+ * pkg/machinery/resources/block/disk.go DiskSpec); `id` is the resource id, the kernel device name.
+ */
+export interface SimDisk {
+  id: string;
+  dev_path?: string;
+  size: number;
+  pretty_size?: string;
+  io_size?: number;
+  sector_size?: number;
+  readonly?: boolean;
+  cdrom?: boolean;
+  model?: string;
+  serial?: string;
+  modalias?: string;
+  wwid?: string;
+  uuid?: string;
+  bus_path?: string;
+  sub_system?: string;
+  transport?: string;
+  rotational?: boolean;
+  symlinks?: string[];
+}
+
 export interface NodeSpec {
   /** Node name and hostname (Talos's nodename); also the apid certificate's CN. */
   name: string;
@@ -38,6 +63,8 @@ export interface NodeSpec {
   interface?: string;
   /** Extra machine.certSANs (also added to the apid certificate). */
   certSANs?: string[];
+  /** Disks the node reports (Disks.block.talos.dev); default one 21 GB virtio disk /dev/sda. */
+  disks?: SimDisk[];
 }
 
 export interface ClusterGroupOptions {

@@ -1,0 +1,51 @@
+// What the operator commands need from a node's machine config file before sending it: that it parses,
+// its machine type, whether a control plane carries machine.ca.key, and where Talos will install.
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { parseMachineConfig, type MachineConfigFacts } from '../pki/machine-config.ts';
+import type { DiskSelector } from './disk-selector.ts';
+
+export interface NodeConfig {
+  path: string;
+  data: Buffer;
+  facts: MachineConfigFacts;
+  install: { disk?: string; diskSelector?: DiskSelector };
+  /** machine.type is written at all (Talos would read a missing type as worker; a config without one is a mistake). */
+  machineTypeSet: boolean;
+}
+
+export type NodeConfigRead = { ok: true; config: NodeConfig } | { ok: false; problem: string };
+
+/** machine.install and whether machine.type is set, from the v1alpha1 document (parseMachineConfig proved there is exactly one). */
+function machineSection(text: string): Pick<NodeConfig, 'install' | 'machineTypeSet'> {
+  const docs = parseAllDocuments(text);
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    const js = doc.toJS() as Record<string, unknown> | null;
+    if (!js || js.version !== 'v1alpha1' || js.kind !== undefined) continue;
+    const machine = (js.machine ?? {}) as Record<string, unknown>;
+    const machineTypeSet = typeof machine.type === 'string' && machine.type !== '';
+    const install = machine.install as Record<string, unknown> | undefined;
+    if (!install || typeof install !== 'object') return { install: {}, machineTypeSet };
+    const out: NodeConfig['install'] = {};
+    if (typeof install.disk === 'string' && install.disk !== '') out.disk = install.disk;
+    if (install.diskSelector && typeof install.diskSelector === 'object') out.diskSelector = install.diskSelector as DiskSelector;
+    return { install: out, machineTypeSet };
+  }
+  return { install: {}, machineTypeSet: false };
+}
+
+export function readNodeConfig(path: string): NodeConfigRead {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    return { ok: false, problem: `cannot read ${path} (${code}); check the path given for this node` };
+  }
+  try {
+    const text = data.toString('utf8');
+    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...machineSection(text) } };
+  } catch (e) {
+    return { ok: false, problem: `${path}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}

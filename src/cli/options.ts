@@ -1,0 +1,166 @@
+// The flags every operator command shares, and turning them into the list of nodes to act on.
+import { existsSync, readFileSync } from 'node:fs';
+import { isIPv4 } from '../util/ipv4.ts';
+import { parseDuration } from '../util/duration.ts';
+import { boolFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './flags.ts';
+import { parsePlan } from './plan.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import { parseTalhelperOutput } from './talhelper.ts';
+import { parseTalosconfig, talosconfigPath, type Talosconfig } from './talosconfig.ts';
+import type { NodeTarget } from './target.ts';
+import { UsageError } from './usage-error.ts';
+
+export const COMMON_FLAGS: FlagSpec[] = [
+  { name: 'nodes', short: 'n', kind: 'list', help: 'comma-separated node addresses' },
+  { name: 'file', short: 'f', kind: 'string', help: 'machine config file for every --nodes address' },
+  { name: 'plan', kind: 'string', help: 'plan file: nodes with address, file, name' },
+  { name: 'from-talhelper', kind: 'string', help: 'output of talhelper gencommand apply (a file, or - for stdin)' },
+  { name: 'talosconfig', kind: 'string', help: 'talosconfig path (default $TALOSCONFIG, then ~/.talos/config)' },
+  { name: 'context', kind: 'string', help: 'talosconfig context (default: its current context)' },
+  { name: 'output', short: 'o', kind: 'string', help: 'text or json', default: 'text' },
+  { name: 'insecure', short: 'i', kind: 'bool', help: 'accepted for talosctl compatibility; maintenance mode is always insecure' },
+  { name: 'help', short: 'h', kind: 'bool', help: 'this help' },
+];
+
+export const RETRY_FLAGS: FlagSpec[] = [
+  { name: 'retries', kind: 'string', help: 'retries per node after the first attempt', default: String(DEFAULT_RETRY.retries) },
+  { name: 'retry-delay', kind: 'string', help: 'delay before the first retry', default: '3s' },
+  { name: 'retry-factor', kind: 'string', help: 'multiplier of each further delay', default: String(DEFAULT_RETRY.factor) },
+  { name: 'retry-max-delay', kind: 'string', help: 'cap of the delay', default: '1m' },
+];
+
+export interface CommonOptions {
+  values: FlagValues;
+  output: 'text' | 'json';
+}
+
+export function parseCommand(args: string[], specs: FlagSpec[]): CommonOptions {
+  const { values, positional } = parseFlags(args, specs);
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; nodes are given with --nodes, --plan or --from-talhelper`);
+  const output = stringFlag(values, 'output') ?? 'text';
+  if (output !== 'text' && output !== 'json') throw new UsageError(`--output "${output}" is not valid; use text or json`);
+  return { values, output };
+}
+
+export function durationFlag(values: FlagValues, name: string, fallbackMs: number, min = 0): number {
+  const text = stringFlag(values, name);
+  if (text === undefined) return fallbackMs;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < min) throw new UsageError(`--${name} "${text}" is not a duration${min > 0 ? ` of at least ${min}ms` : ''}; use e.g. 500ms, 3s, 1m`);
+  return ms;
+}
+
+export function intFlag(values: FlagValues, name: string, fallback: number, min: number, max: number): number {
+  const text = stringFlag(values, name);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${name} "${text}" is not valid; use a whole number from ${min} to ${max}`);
+  return Number(text);
+}
+
+export function retryPolicy(values: FlagValues): RetryPolicy {
+  const factorText = stringFlag(values, 'retry-factor');
+  const factor = factorText === undefined ? DEFAULT_RETRY.factor : Number(factorText);
+  if (!Number.isFinite(factor) || factor < 1 || factor > 10) throw new UsageError(`--retry-factor "${factorText}" is not valid; use a number from 1 to 10`);
+  const initialMs = durationFlag(values, 'retry-delay', DEFAULT_RETRY.initialMs, 1);
+  const maxMs = durationFlag(values, 'retry-max-delay', DEFAULT_RETRY.maxMs, 1);
+  if (maxMs < initialMs) throw new UsageError(`--retry-max-delay (${maxMs}ms) is shorter than --retry-delay (${initialMs}ms)`);
+  return { initialMs, factor, maxMs, retries: intFlag(values, 'retries', DEFAULT_RETRY.retries, 0, 100) };
+}
+
+export interface Inputs {
+  targets: NodeTarget[];
+  /** talosconfig named by the talhelper lines, used when --talosconfig is not given. */
+  talosconfigHint?: string;
+}
+
+export interface InputContext {
+  cwd: string;
+  readStdin(): Promise<string>;
+  /** Whether every node needs a config file (preflight, apply) or addresses suffice (verify, status). */
+  needFiles: boolean;
+  /** Nodes to fall back on when no input flag is given (the talosconfig's nodes, for verify/status). */
+  fallbackNodes?: () => string[];
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
+
+export async function resolveInputs(values: FlagValues, ctx: InputContext): Promise<Inputs> {
+  const nodes = listFlag(values, 'nodes');
+  const file = stringFlag(values, 'file');
+  const plan = stringFlag(values, 'plan');
+  const talhelper = stringFlag(values, 'from-talhelper');
+  const given = [nodes || file ? '--nodes/--file' : undefined, plan ? '--plan' : undefined, talhelper ? '--from-talhelper' : undefined].filter(Boolean);
+  if (given.length > 1) throw new UsageError(`give nodes one way only; got ${given.join(' and ')}`);
+  let inputs: Inputs;
+  if (plan) inputs = { targets: parsePlan(readText(plan, 'plan'), plan) };
+  else if (talhelper) {
+    const text = talhelper === '-' ? await ctx.readStdin() : readText(talhelper, 'talhelper output');
+    const parsed = parseTalhelperOutput(text, ctx.cwd);
+    inputs = { targets: parsed.targets, ...(parsed.talosconfig ? { talosconfigHint: parsed.talosconfig } : {}) };
+  } else if (nodes && nodes.length > 0) {
+    if (ctx.needFiles && !file) throw new UsageError('--nodes needs --file (the machine config to apply to them)');
+    inputs = { targets: nodes.map((address) => ({ address, name: address, ...(file ? { file } : {}) })) };
+  } else if (file) {
+    throw new UsageError('--file needs --nodes (the addresses to apply it to)');
+  } else {
+    const fallback = ctx.fallbackNodes?.() ?? [];
+    if (fallback.length === 0) {
+      throw new UsageError('no nodes given; use --nodes ADDR[,ADDR] --file CONFIG, --plan PLAN.yaml, or --from-talhelper FILE|-');
+    }
+    inputs = { targets: fallback.map((address) => ({ address, name: address })) };
+  }
+  const seen = new Set<string>();
+  for (const t of inputs.targets) {
+    if (!isIPv4(t.address)) throw new UsageError(`node address "${t.address}" is not an IPv4 address`);
+    if (seen.has(t.address)) throw new UsageError(`node ${t.address} is listed twice`);
+    seen.add(t.address);
+  }
+  if (ctx.needFiles) {
+    for (const t of inputs.targets) if (!t.file) throw new UsageError(`node ${t.address} has no config file`);
+  }
+  return inputs;
+}
+
+/**
+ * The talosconfig, if there is one. An explicitly named file that cannot be read is a usage error; the
+ * default location missing is not (maintenance-mode work needs no credentials).
+ */
+export function loadTalosconfig(values: FlagValues, env: Record<string, string | undefined>, hint?: string): Talosconfig | undefined {
+  const flag = stringFlag(values, 'talosconfig');
+  const explicit = flag ?? (env.TALOSCONFIG ? env.TALOSCONFIG : hint);
+  const path = explicit ?? talosconfigPath(undefined, env, env.HOME || undefined);
+  if (!explicit && !existsSync(path)) return undefined;
+  if (!existsSync(path)) {
+    if (!flag && !env.TALOSCONFIG) return undefined; // talhelper's hint is only a hint
+    throw new UsageError(`talosconfig ${path} does not exist; pass --talosconfig PATH (talosctl writes it with gen config)`);
+  }
+  return parseTalosconfig(readText(path, 'talosconfig'), path, stringFlag(values, 'context'));
+}
+
+export const wantsHelp = (values: FlagValues): boolean => boolFlag(values, 'help');
+
+/**
+ * verify and status: the nodes, and the talosconfig to reach them with. Without node flags the nodes are
+ * the talosconfig context's; a talosconfig named on talhelper lines is used when no --talosconfig or
+ * $TALOSCONFIG says otherwise (as talosctl would have used it for those lines).
+ */
+export async function inputsWithTalosconfig(
+  values: FlagValues,
+  ctx: Omit<InputContext, 'needFiles' | 'fallbackNodes'> & { env: Record<string, string | undefined> },
+): Promise<{ inputs: Inputs; talosconfig: Talosconfig | undefined }> {
+  let talosconfig: Talosconfig | undefined;
+  let loaded = false;
+  const load = (hint?: string) => {
+    if (!loaded) talosconfig = loadTalosconfig(values, ctx.env, hint);
+    loaded = true;
+    return talosconfig;
+  };
+  const inputs = await resolveInputs(values, { ...ctx, needFiles: false, fallbackNodes: () => load()?.nodes ?? [] });
+  return { inputs, talosconfig: load(inputs.talosconfigHint) };
+}

@@ -1,0 +1,53 @@
+// autobootstrap verify: wait until every node left maintenance and booted, then until every control
+// plane is a member of ONE etcd cluster. Stuck nodes are named with their state and the next step.
+import { EXIT, type ExitCode } from '../exit-codes.ts';
+import { formatMs } from './apply-node.ts';
+import { applyHint, configRoles, nodeState, observeAll } from './cluster-view.ts';
+import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from './options.ts';
+import { Progress, json, table, type Io } from './report.ts';
+import { sleepMs } from './sleep.ts';
+import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from './verdict.ts';
+
+export const VERIFY_FLAGS = [
+  ...COMMON_FLAGS,
+  { name: 'timeout', kind: 'string' as const, help: 'give up after this long', default: '5m' },
+  { name: 'interval', kind: 'string' as const, help: 'between looks at the cluster', default: '5s' },
+];
+
+function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckNode[], ok: boolean, waitedMs: number): string {
+  let text = table(['NODE', 'ADDRESS', 'ROLE', 'STATE'], nodes.map((n) => [n.name, n.address, n.role ?? '?', nodeState(n)]));
+  text += `\ncluster: ${cluster.text}\n`;
+  for (const s of stuck) text += `\n${s.name} (${s.address}) is stuck: ${s.state}\n  next: ${s.next}\n`;
+  text += ok ? `\nverified after ${formatMs(waitedMs)}: every node configured, one healthy etcd cluster\n` : cluster.kind === 'split' ? '\nverify FAILED: split brain\n' : `\nverify FAILED after ${formatMs(waitedMs)}\n`;
+  return text;
+}
+
+export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
+  const { values, output } = parseCommand(args, VERIFY_FLAGS);
+  const timeoutMs = durationFlag(values, 'timeout', 5 * 60_000, 1);
+  const intervalMs = durationFlag(values, 'interval', 5_000, 1);
+  const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
+  const roles = configRoles(inputs.targets);
+  const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
+  const progress = new Progress(io, inputs.targets.map((t) => t.name));
+  if (!talosconfig) progress.note('no talosconfig found: configured nodes can only be seen leaving maintenance, not checked (give --talosconfig)');
+  const started = Date.now();
+  let said = '';
+  for (;;) {
+    const nodes = await observeAll(inputs.targets, talosconfig, roles);
+    for (const n of nodes) progress.update(n.name, nodeState(n));
+    const cluster = clusterVerdict(nodes);
+    const { done, stuck } = verifyDone(nodes, cluster, (n) => applyHint(byAddress.get(n.address) ?? { address: n.address, name: n.name }));
+    const waited = Date.now() - started;
+    const finished = done || cluster.kind === 'split' || waited + intervalMs > timeoutMs;
+    if (finished) {
+      const code = done ? EXIT.OK : cluster.kind === 'split' ? EXIT.REFUSED : EXIT.FAILURE;
+      if (output === 'json') json(io, { command: 'verify', ok: done, cluster, nodes, stuck, waitedMs: waited });
+      else io.out(render(nodes, cluster, done ? [] : stuck, done, waited));
+      return code;
+    }
+    if (cluster.text !== said) progress.note(`cluster: ${cluster.text}`);
+    said = cluster.text;
+    await sleepMs(intervalMs);
+  }
+}
