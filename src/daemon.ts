@@ -75,9 +75,17 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
 
   const read = await readCredentials(config.caSource, sourceContext(config, paths, log, signal));
   if (signal.aborted) return EXIT.OK;
+  logSources(read, log);
+  if (!read.ok && !etcdSecretsPresent(paths)) {
+    // Without a machine config and without the etcd PKI nothing says what this node is. Calling it a worker
+    // would exit 0 for good (restart: untilSuccess) and could leave a control plane out of the quorum.
+    log.error(
+      { event: 'role-unknown' },
+      `cannot tell whether this node is a control plane: no CA source could read the machine config and ${paths.etcdSecrets}/ca.crt is not there; exiting so Talos restarts the service`,
+    );
+    return EXIT.FAILURE;
+  }
   let role = detectRole(paths, read.ok ? read.facts.machineType : undefined);
-  // Sources failing on a worker are worth a warning only: a worker has no CA key to read anyway.
-  logSources(read, log, role.role === 'worker' ? 'warn' : 'error');
   if (role.role === 'worker') {
     log.info({ event: 'worker', why: role.why }, `not a control plane (${role.why}); nothing to do`);
     return EXIT.OK;
@@ -147,6 +155,7 @@ function sourceContext(config: Config, paths: HostPaths, log: Logger, signal: Ab
     sleep: (ms) => sleep(ms, signal).catch((e) => {
       if (!(e instanceof Stopped)) throw e;
     }),
+    signal,
     random: Math.random,
     mountRetryBudgetMs: signal.aborted ? 0 : config.stateBusyTimeoutMs,
     socketDeadlineMs: SOCKET_DEADLINE_MS,
@@ -158,14 +167,14 @@ function sourceContext(config: Config, paths: HostPaths, log: Logger, signal: Ab
  * One line per source tried: which were skipped and why, then the one used — or, when none worked, one
  * error line per source with its reason.
  */
-function logSources(read: CredentialsRead, log: Logger, failLevel: 'warn' | 'error'): void {
+function logSources(read: CredentialsRead, log: Logger): void {
   if (read.ok) {
     for (const s of read.skipped) log.info({ event: 'ca-source-skipped', source: s.source, reason: s.reason }, `CA source ${s.source} skipped: ${s.reason}`);
     const after = read.skipped.length ? ` (after ${read.skipped.map((s) => s.source).join(', ')})` : '';
     log.info({ event: 'ca-source-used', source: read.source, from: read.from }, `machine config read by CA source ${read.source} from ${read.from}${after}`);
     return;
   }
-  for (const s of read.attempts) log[failLevel]({ event: 'ca-source-failed', source: s.source, reason: s.reason }, `CA source ${s.source} failed: ${s.reason}`);
+  for (const s of read.attempts) log.error({ event: 'ca-source-failed', source: s.source, reason: s.reason }, `CA source ${s.source} failed: ${s.reason}`);
 }
 
 async function waitForSecrets(paths: HostPaths, signal: AbortSignal): Promise<void> {

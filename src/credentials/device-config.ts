@@ -12,6 +12,7 @@ export async function configFromDevice(device: string, ctx: SourceContext): Prom
     {
       sys: ctx.sys,
       sleep: ctx.sleep,
+      signal: ctx.signal,
       random: ctx.random,
       onRetry: ({ attempt, errno, reason, delayMs }) =>
         ctx.note('state-mount-retry', `${reason}; transient, retrying in ${delayMs} ms (attempt ${attempt})`, { device, errno: errnoName(errno), attempt, delayMs }),

@@ -2,6 +2,7 @@
 // machine config; keeps every earlier source's reason so the log can say why the one used was used,
 // or, when none works, why each failed.
 import type { CaSource } from '../config.ts';
+import { describeFailure } from './describe.ts';
 import { luksMapping } from './luks-mapping.ts';
 import { machinedSocket } from './machined-socket.ts';
 import { sourcesFor, type CredentialSource, type SourceContext, type SourceName } from './source.ts';
@@ -28,6 +29,7 @@ export type CredentialsRead =
 export async function readCredentials(choice: CaSource, ctx: SourceContext, table: Record<SourceName, CredentialSource> = SOURCES): Promise<CredentialsRead> {
   const attempts: SourceAttempt[] = [];
   for (const source of sourcesFor(choice)) {
+    if (ctx.signal.aborted) break;
     let out;
     try {
       // Progress lines name the source they belong to: they come before the summary of skipped sources.
@@ -35,7 +37,7 @@ export async function readCredentials(choice: CaSource, ctx: SourceContext, tabl
       out = await table[source]({ ...ctx, note });
     } catch (e) {
       // A source must answer with a reason; an exception is a bug, but it must not hide the other sources.
-      out = { ok: false as const, reason: `unexpected failure: ${e instanceof Error ? e.name : String(e)}` };
+      out = { ok: false as const, reason: `unexpected failure: ${describeFailure(e)}` };
     }
     if (out.ok) return { ok: true, facts: out.facts, source, from: out.from, skipped: attempts };
     attempts.push({ source, reason: out.reason });

@@ -28,6 +28,8 @@ export interface SourceContext {
   paths: HostPaths;
   sys: MountSyscalls;
   sleep: (ms: number) => Promise<void>;
+  /** Aborted on SIGTERM: no further source is tried and no further mount attempted. */
+  signal: AbortSignal;
   random: () => number;
   /** Summed retry delays allowed for a busy STATE mount. */
   mountRetryBudgetMs: number;

@@ -1,6 +1,6 @@
 // Nodes that must not bootstrap: an existing cluster, and workers.
 import { afterEach, describe, expect, test } from 'bun:test';
-import { renameSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, threeControlPlanes, type Harness } from './cluster-harness.ts';
 
@@ -63,4 +63,19 @@ describe('a worker node', () => {
     expect(h.sim.calls()).toHaveLength(0);
     expect(h.sim.tlsRefusals()).toHaveLength(0);
   }, 20_000);
+});
+
+describe('a node whose machine config no source can read, before its etcd PKI exists', () => {
+  test('is not taken for a worker: every source named with its reason, exit 1 so Talos restarts it', async () => {
+    h = await startCluster({ subnet: '127.0.86', quorum: 1, nodes: [{ name: 'cp1', host: 1, type: 'controlplane' }] });
+    const root = h.sim.hostRoot('cp1') as string;
+    rmSync(join(root, 'system/state/config.yaml'));
+    renameSync(join(root, 'system/secrets/etcd'), join(root, 'system/secrets/etcd.parked'));
+    const d = h.daemon('cp1', { TALOS_AUTO_BOOTSTRAP_CA_SOURCE: 'state' });
+    expect(await d.exitWithin(20_000)).toBe(1);
+    expect(d.events('ca-source-failed').map((l) => l.source)).toEqual(['state-file', 'state-partition', 'luks-mapping']);
+    expect(d.events('role-unknown')).toHaveLength(1);
+    expect(d.events('worker')).toHaveLength(0);
+    expect(h.sim.calls()).toHaveLength(0);
+  }, 30_000);
 });

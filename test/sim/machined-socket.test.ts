@@ -53,6 +53,7 @@ function ctx(node: string): SourceContext {
     paths: hostPaths(join(dir, node)),
     sys: { mount: () => 1, umount2: () => 1 },
     sleep: async () => {},
+    signal: new AbortController().signal,
     random: () => 0.5,
     mountRetryBudgetMs: 0,
     socketDeadlineMs: 5_000,

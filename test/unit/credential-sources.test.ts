@@ -64,6 +64,7 @@ function context(root: string, fake: FakeMount, notes: string[] = []): SourceCon
     paths: hostPaths(root),
     sys: fake,
     sleep: async () => {},
+    signal: new AbortController().signal,
     random: () => 0.5,
     mountRetryBudgetMs: 5_000,
     socketDeadlineMs: 1_000,
@@ -127,7 +128,21 @@ describe('readCredentials', () => {
     };
     const r = await readCredentials('auto', ctx, t);
     if (!r.ok) throw new Error('expected success');
-    expect(r.skipped[1]).toEqual({ source: 'state-partition', reason: 'unexpected failure: TypeError' });
+    expect(r.skipped[1]).toEqual({ source: 'state-partition', reason: 'unexpected failure: TypeError: boom' });
+  });
+
+  test('stopping (SIGTERM) while a source works: no later source is tried', async () => {
+    const stop = new AbortController();
+    const called: SourceName[] = [];
+    const t = table(undefined, called);
+    t['state-partition'] = async () => {
+      called.push('state-partition');
+      stop.abort();
+      return { ok: false, reason: 'stopped' };
+    };
+    const r = await readCredentials('auto', { ...ctx, signal: stop.signal }, t);
+    expect(r.ok).toBe(false);
+    expect(called).toEqual(['state-file', 'state-partition']);
   });
 });
 

@@ -1,6 +1,6 @@
 // readFileFromDevice: the mount → read → umount → rmdir sequence, its retries and its cleanup on every path.
 import { afterEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '../../src/bootstrap/core/backoff.ts';
@@ -123,6 +123,29 @@ describe('readFileFromDevice', () => {
     expect(s.problems.some((p) => /could not unmount .*EBUSY.*lazy detach: EBUSY/.test(p))).toBe(true);
     // The directory cannot go while something is mounted on it, and that is reported too.
     expect(s.problems.some((p) => /could not remove the mount point/.test(p))).toBe(true);
+  });
+
+  test('stopped while waiting to retry a busy mount: no further attempt, nothing left behind', async () => {
+    const s = setup({ mountErrnos: [EBUSY, EBUSY, EBUSY] });
+    const stop = new AbortController();
+    const out = await readFileFromDevice(
+      { device: DEVICE, fsType: 'xfs', file: 'config.yaml', runDir: s.runDir, retryBudgetMs: 10_000 },
+      { sys: s.fake, sleep: async () => stop.abort(), random: () => 0, signal: stop.signal },
+    );
+    if (out.ok) throw new Error('expected failure');
+    expect(out.reason).toMatch(/stopped before/);
+    expect(s.fake.calls.filter((c) => c.call === 'mount')).toHaveLength(1);
+    expect(readdirSync(s.runDir)).toEqual([]);
+  });
+
+  test('empty mount points a killed run left behind are removed; anything else is left alone', async () => {
+    const s = setup({});
+    mkdirSync(join(s.runDir, 'state-stale1'), { recursive: true });
+    mkdirSync(join(s.runDir, 'state-busy/inside'), { recursive: true });
+    mkdirSync(join(s.runDir, 'other'));
+    const out = await s.run();
+    expect(out.ok).toBe(true);
+    expect(readdirSync(s.runDir).sort()).toEqual(['other', 'state-busy']);
   });
 
   test('the run directory cannot be created: one clear reason, no mount tried', async () => {

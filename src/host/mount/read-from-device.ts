@@ -2,10 +2,14 @@
 // host's run/autobootstrap/, a read-only inert mount, the read, then umount (lazily if it must) and rmdir —
 // on every path out, errors included. A mount refused as busy (machined holds STATE for a moment on
 // Talos v1.12+) is retried with backoff within a budget.
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nextMountDelay } from './retry-schedule.ts';
 import { describeErrno, isTransient, MNT_DETACH, READ_ONLY_INERT, type MountSyscalls } from './syscalls.ts';
+import { errorCode } from '../../util/error-code.ts';
+
+/** Every private mount point is a directory named state-XXXXXX under the run directory. */
+export const MOUNT_POINT_PREFIX = 'state-';
 
 export interface DeviceReadRequest {
   device: string;
@@ -26,6 +30,8 @@ export interface DeviceReadDeps {
   onRetry?: (event: { attempt: number; errno: number; reason: string; delayMs: number }) => void;
   /** Told of anything left behind that could not be cleaned up (should never happen; must be loud if it does). */
   onCleanupProblem?: (problem: string) => void;
+  /** Once aborted (SIGTERM), no further mount is attempted; the cleanup still runs. */
+  signal?: AbortSignal;
 }
 
 export type DeviceReadResult =
@@ -36,9 +42,10 @@ export async function readFileFromDevice(req: DeviceReadRequest, deps: DeviceRea
   let dir: string;
   try {
     mkdirSync(req.runDir, { recursive: true, mode: 0o700 });
-    dir = mkdtempSync(join(req.runDir, 'state-'));
+    removeStaleMountPoints(req.runDir);
+    dir = mkdtempSync(join(req.runDir, MOUNT_POINT_PREFIX));
   } catch (e) {
-    return { ok: false, reason: `cannot create a private mount point under ${req.runDir}: ${codeOf(e)}`, attempts: 0, transient: false };
+    return { ok: false, reason: `cannot create a private mount point under ${req.runDir}: ${errorCode(e)}`, attempts: 0, transient: false };
   }
   try {
     return await mountReadUnmount(dir, req, deps);
@@ -46,7 +53,7 @@ export async function readFileFromDevice(req: DeviceReadRequest, deps: DeviceRea
     try {
       rmdirSync(dir);
     } catch (e) {
-      deps.onCleanupProblem?.(`could not remove the mount point ${dir}: ${codeOf(e)}`);
+      deps.onCleanupProblem?.(`could not remove the mount point ${dir}: ${errorCode(e)}`);
     }
   }
 }
@@ -55,6 +62,7 @@ async function mountReadUnmount(dir: string, req: DeviceReadRequest, deps: Devic
   let attempts = 0;
   let waited = 0;
   for (;;) {
+    if (deps.signal?.aborted) return { ok: false, reason: `stopped before ${req.device} could be mounted`, attempts, transient: false };
     attempts++;
     const errno = deps.sys.mount(req.device, dir, req.fsType, READ_ONLY_INERT);
     if (errno === 0) break;
@@ -72,9 +80,24 @@ async function mountReadUnmount(dir: string, req: DeviceReadRequest, deps: Devic
     const bytes = readFileSync(join(dir, req.file));
     return { ok: true, bytes, attempts };
   } catch (e) {
-    return { ok: false, reason: `${req.device} mounted, but ${req.file} cannot be read: ${codeOf(e)}`, attempts, transient: false };
+    return { ok: false, reason: `${req.device} mounted, but ${req.file} cannot be read: ${errorCode(e)}`, attempts, transient: false };
   } finally {
     unmount(dir, deps);
+  }
+}
+
+/**
+ * Empty mount points left by a run that was killed between mkdtemp and rmdir (its mount died with its mount
+ * namespace). rmdir removes only empty directories, so one still holding a mount is left alone.
+ */
+function removeStaleMountPoints(runDir: string): void {
+  for (const name of readdirSync(runDir)) {
+    if (!name.startsWith(MOUNT_POINT_PREFIX)) continue;
+    try {
+      rmdirSync(join(runDir, name));
+    } catch {
+      // Busy or not empty: not ours to touch.
+    }
   }
 }
 
@@ -86,8 +109,4 @@ function unmount(dir: string, deps: DeviceReadDeps): void {
   if (lazy !== 0) {
     deps.onCleanupProblem?.(`could not unmount ${dir}: ${describeErrno(plain)}; lazy detach: ${describeErrno(lazy)}`);
   }
-}
-
-function codeOf(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
 }

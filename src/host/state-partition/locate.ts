@@ -2,6 +2,7 @@
 // kernel name (sda6, vda5, nvme0n1p5, loop3), and the LUKS magic at the partition's first bytes.
 import { closeSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
+import { errorCode } from '../../util/error-code.ts';
 
 export type StatePartition =
   | { found: true; label: string; device: string; kernelName: string }
@@ -20,7 +21,7 @@ export function locateStatePartition(byPartlabel: string): StatePartition {
   try {
     device = realpathSync(byPartlabel);
   } catch (e) {
-    return { found: false, reason: `${byPartlabel} points to nothing that exists (${codeOf(e)})` };
+    return { found: false, reason: `${byPartlabel} points to nothing that exists (${errorCode(e)})` };
   }
   return { found: true, label: byPartlabel, device, kernelName: basename(device) };
 }
@@ -35,12 +36,8 @@ export function detectLuks(device: string): Encryption {
     const n = readSync(fd, head, 0, head.length, 0);
     return { luks: n === head.length && head.equals(LUKS_MAGIC) };
   } catch (e) {
-    return { error: `cannot read the first bytes of ${device}: ${codeOf(e)}` };
+    return { error: `cannot read the first bytes of ${device}: ${errorCode(e)}` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-function codeOf(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? String(e);
 }
