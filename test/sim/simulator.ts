@@ -218,6 +218,11 @@ export class TalosSimulator implements World {
     this.node(name).faults.failMethod(method, code, times, message);
   }
 
+  /** The next `times` calls of `method` on the node do their work, then the client gets `code` instead of the reply. */
+  loseReply(name: string, method: string, code: status, times = 1, message?: string): void {
+    this.node(name).faults.loseReply(method, code, times, message);
+  }
+
   /** Calls from client certificates with these CNs to the named nodes (default: all) are refused. */
   partition(callerCns: string[], nodeNames?: string[]): void {
     for (const node of nodeNames ? nodeNames.map((n) => this.node(n)) : this.nodes()) node.partition(callerCns);
