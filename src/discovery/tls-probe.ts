@@ -16,7 +16,7 @@ export type TlsProbeResult =
 // Nothing listens, or nothing answers: the node is off, rebooting, or not reachable from here.
 const NOT_LISTENING = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EHOSTDOWN', 'ENETDOWN']);
 
-type Handshake = { kind: 'done'; socket: tls.TLSSocket } | { kind: 'closed'; reason: string } | { kind: 'failed'; reason: string };
+type Handshake = { kind: 'done'; socket: tls.TLSSocket } | { kind: 'closed'; reason: string; code?: string } | { kind: 'failed'; reason: string };
 
 /** One handshake; the socket is destroyed once `inspect` has read what it needs from it. */
 function handshake<T>(options: tls.ConnectionOptions, timeoutMs: number, inspect: (h: Handshake) => T): Promise<T> {
@@ -42,7 +42,7 @@ function handshake<T>(options: tls.ConnectionOptions, timeoutMs: number, inspect
     socket.once('secureConnect', () => finish({ kind: 'done', socket }));
     socket.once('error', (e: NodeJS.ErrnoException) => {
       const reason = e.code ?? e.message;
-      finish(NOT_LISTENING.has(e.code ?? '') ? { kind: 'closed', reason } : { kind: 'failed', reason });
+      finish(e.code && NOT_LISTENING.has(e.code) ? { kind: 'closed', reason, code: e.code } : { kind: 'failed', reason });
     });
   });
 }
@@ -80,7 +80,9 @@ export type ServerCertificateResult =
  */
 export function serverCertificate(address: string, port: number, timeoutMs: number): Promise<ServerCertificateResult> {
   return handshake({ host: address, port, minVersion: 'TLSv1.3' }, timeoutMs, (h): ServerCertificateResult => {
-    if (h.kind !== 'done') return h;
+    // Worded as grpc-js words it ("connect ECONNREFUSED 10.0.0.1:50000"): the address is part of the news.
+    if (h.kind === 'closed') return { kind: 'closed', reason: h.code ? `connect ${h.code} ${address}:${port}` : h.reason };
+    if (h.kind === 'failed') return h;
     const chain: X509Certificate[] = [];
     let cur: tls.DetailedPeerCertificate | undefined = h.socket.getPeerCertificate(true);
     while (cur?.raw && chain.length < 10) {

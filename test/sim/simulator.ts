@@ -74,6 +74,7 @@ export class TalosSimulator implements World {
   private readonly sockets = new Map<string, MachinedSocketServer>();
   private readonly randomFn: () => number;
   private stopped = false;
+  private heldReboots: (() => void)[] | undefined;
 
   constructor(options: SimulatorOptions) {
     this.options = options;
@@ -358,6 +359,25 @@ export class TalosSimulator implements World {
     this.recorder.emitEvent({ kind: 'config-applied', at: new Date(), node: node.name, mode, callerCn });
     if (!node.maintenance || mode === 'STAGED') return;
     // Leaving maintenance: the node installs, reboots and comes back with its configuration.
+    if (this.heldReboots) this.heldReboots.push(() => this.rebootIntoConfig(node, data));
+    else this.rebootIntoConfig(node, data);
+  }
+
+  /**
+   * Nodes that accept a config in maintenance mode stay there (as if installing slowly) until
+   * releaseReboots(): tests can then order events by construction instead of by timing.
+   */
+  holdReboots(): void {
+    this.heldReboots ??= [];
+  }
+
+  releaseReboots(): void {
+    const held = this.heldReboots ?? [];
+    this.heldReboots = undefined;
+    for (const reboot of held) reboot();
+  }
+
+  private rebootIntoConfig(node: SimNode, data: Buffer): void {
     const timer = setTimeout(() => {
       this.otherTimers.delete(timer);
       if (this.stopped) return;

@@ -46,6 +46,6 @@ describe('identifyNode', () => {
     const ca: TrustedCa = { pem: sim.osCaPem(), what: 'the OS CA in cp1.yaml' };
     expect((await identifyNode(`${SUBNET}.1`, [ca], 2_000)).kind).toBe('configured');
     expect(await identifyNode(`${SUBNET}.2`, [ca], 2_000)).toEqual({ kind: 'maintenance' });
-    expect(await identifyNode(`${SUBNET}.3`, [ca], 2_000)).toEqual({ kind: 'unreachable', detail: 'ECONNREFUSED' });
+    expect(await identifyNode(`${SUBNET}.3`, [ca], 2_000)).toEqual({ kind: 'unreachable', detail: `connect ECONNREFUSED ${SUBNET}.3:50000` });
   });
 });
