@@ -62,6 +62,9 @@ describe('classifyApplyError', () => {
     [status.DEADLINE_EXCEEDED, 'deadline exceeded', 'transient', /reachable/],
     [status.CANCELLED, 'cancelled', 'transient', /reachable/],
     [status.INVALID_ARGUMENT, 'failed to parse config', 'permanent', /talosctl validate/],
+    // A code apid chose keeps its meaning, whatever the message mentions.
+    [status.INVALID_ARGUMENT, 'failed to parse config: unexpected EOF', 'permanent', /talosctl validate/],
+    [status.UNKNOWN, 'No connection established. Last error: connect ECONNREFUSED', 'transient', /reachable/],
     [status.PERMISSION_DENIED, 'not authorized', 'permanent', /not in maintenance mode/],
     [status.UNIMPLEMENTED, 'the REBOOT mode is not supported', 'permanent', /Talos version/],
     [status.UNKNOWN, 'read: connection reset by peer', 'transient', /reachable/],
