@@ -7,6 +7,7 @@ import { discoveryPlan, type DiscoveryPlan } from '../discovery/targets.ts';
 import type { ClientIdentities } from '../pki/client-identities.ts';
 import { mutualTlsCredentials, type ClientIdentity } from '../talos/channel.ts';
 import { classifyReadError } from '../talos/error-class.ts';
+import { localMemberId } from '../talos/machine-state.ts';
 import { NodeClient, TalosCallError } from '../talos/node-client.ts';
 import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, SERVICES } from '../talos/resources.ts';
 import type { MemberListResult, Observation } from './core/observation.ts';
@@ -26,6 +27,7 @@ export const BOOTSTRAP_DEADLINE_MS = 30_000;
 export interface LocalEtcd {
   running: boolean;
   healthy: boolean;
+  /** Decimal, as EtcdMemberList gives member ids. */
   memberId: string | undefined;
   detail: string;
 }
@@ -108,11 +110,10 @@ export class TalosView {
     try {
       const [service, member] = await Promise.all([client.getResource(SERVICES, ETCD_SERVICE_ID), client.getResource(ETCD_LOCAL_MEMBER)]);
       const spec = (service?.spec ?? {}) as { running?: boolean; healthy?: boolean };
-      const memberId = (member?.spec as { memberID?: string } | null)?.memberID;
       return {
         running: spec.running === true,
         healthy: spec.healthy === true,
-        memberId: memberId === undefined ? undefined : String(memberId),
+        memberId: localMemberId(member),
         detail: service ? `etcd running=${spec.running === true} healthy=${spec.healthy === true}` : 'etcd service not started',
       };
     } catch (e) {

@@ -2,10 +2,12 @@
 // so tests drive it with fakes and read the delays it asked for instead of timing it.
 import type { ApplyReply } from '../talos/node-client.ts';
 import { mapBounded } from '../util/bounded.ts';
+import { formatDuration } from '../util/duration.ts';
 import { TalosCallError } from '../talos/node-client.ts';
 import { status } from '@grpc/grpc-js';
 import { codeName } from '../talos/error-class.ts';
-import { classifyApplyError, retrySchedule, type RetryPolicy } from './retry.ts';
+import type { NodeProbe } from './identify-node.ts';
+import { alreadyConfigured, classifyApplyError, retrySchedule, type ApplyErrorVerdict, type RetryPolicy } from './retry.ts';
 import type { NodeTarget } from './target.ts';
 
 export interface AttemptRecord {
@@ -28,6 +30,8 @@ export interface NodeApplyResult {
   warnings?: string[];
   /** How the node was seen leaving maintenance. */
   leftMaintenance?: string;
+  /** An attempt's reply was lost, yet the node came back configured with this config's CA. */
+  replyLost?: boolean;
   reason?: string;
   fix?: string;
 }
@@ -36,6 +40,8 @@ export type LeaveCheck = { ok: true; detail: string } | { ok: false; detail: str
 
 export interface ApplyDeps {
   apply(target: NodeTarget, data: Buffer): Promise<ApplyReply>;
+  /** What the node is now (a failed call says nothing about that); `configured` means with this config's CA. */
+  identify(target: NodeTarget): Promise<NodeProbe>;
   sleep(ms: number): Promise<void>;
   waitLeftMaintenance(target: NodeTarget): Promise<LeaveCheck>;
   progress(target: NodeTarget, text: string): void;
@@ -46,9 +52,23 @@ function errorParts(e: unknown): { code: number; message: string } {
   return { code: status.UNKNOWN, message: e instanceof Error ? e.message : String(e) };
 }
 
+/**
+ * A transient failure says nothing about the node, so it is looked at. Configured with this config's CA
+ * after an earlier attempt failed transiently: that attempt was accepted and only its reply was lost.
+ * Configured without such an attempt: it had a config before, and apply must not retry.
+ */
+async function judgeFailure(target: NodeTarget, verdict: ApplyErrorVerdict, earlierTransient: boolean, deps: ApplyDeps): Promise<ApplyErrorVerdict | 'accepted'> {
+  if (verdict.kind !== 'transient') return verdict;
+  const seen = await deps.identify(target);
+  if (seen.kind === 'configured') return earlierTransient ? 'accepted' : alreadyConfigured(seen.detail);
+  if (seen.kind === 'unknown') return { ...verdict, reason: `${verdict.reason}; the node is ${seen.detail}` };
+  return verdict;
+}
+
 export async function applyNode(target: NodeTarget, data: Buffer, policy: RetryPolicy, deps: ApplyDeps): Promise<NodeApplyResult> {
   const schedule = retrySchedule(policy);
   const result: NodeApplyResult = { name: target.name, address: target.address, file: target.file ?? '', ok: false, attempts: [] };
+  let earlierTransient = false;
   for (let attempt = 1; ; attempt++) {
     deps.progress(target, attempt === 1 ? 'applying config (mode auto)' : `applying config, attempt ${attempt}/${schedule.length + 1}`);
     try {
@@ -59,25 +79,29 @@ export async function applyNode(target: NodeTarget, data: Buffer, policy: RetryP
       break;
     } catch (e) {
       const { code, message } = errorParts(e);
-      const verdict = classifyApplyError(code, message);
-      const record: AttemptRecord = { attempt, ok: false, code: codeName(code), error: message, kind: verdict.kind };
+      const judged = await judgeFailure(target, classifyApplyError(code, message), earlierTransient, deps);
+      const record: AttemptRecord = { attempt, ok: false, code: codeName(code), error: message, kind: judged === 'accepted' ? 'transient' : judged.kind };
       result.attempts.push(record);
+      if (judged === 'accepted') {
+        result.replyLost = true;
+        deps.progress(target, `attempt ${attempt} failed (${codeName(code)}: ${message}), but the node now has this config: accepted (reply lost)`);
+        break;
+      }
       const delay = schedule[attempt - 1];
-      if (verdict.kind === 'permanent' || delay === undefined) {
+      if (judged.kind === 'permanent' || delay === undefined) {
         result.reason =
-          verdict.kind === 'permanent'
-            ? verdict.reason
-            : `still failing after ${attempt} attempt${attempt === 1 ? '' : 's'} (last: ${verdict.reason})`;
-        result.fix = verdict.fix;
+          judged.kind === 'permanent' ? judged.reason : `still failing after ${attempt} attempt${attempt === 1 ? '' : 's'} (last: ${judged.reason})`;
+        result.fix = judged.fix;
         deps.progress(target, `FAILED: ${result.reason}`);
         return result;
       }
+      earlierTransient = true;
       record.retryInMs = delay;
-      deps.progress(target, `attempt ${attempt} failed (${verdict.reason}); retrying in ${formatMs(delay)}`);
+      deps.progress(target, `attempt ${attempt} failed (${judged.reason}); retrying in ${formatDuration(delay)}`);
       await deps.sleep(delay);
     }
   }
-  deps.progress(target, 'config accepted; waiting for the node to leave maintenance');
+  deps.progress(target, result.replyLost ? 'config accepted (reply lost); waiting for the node to leave maintenance' : 'config accepted; waiting for the node to leave maintenance');
   const left = await deps.waitLeftMaintenance(target);
   if (!left.ok) {
     result.reason = `config accepted, but the node was not seen leaving maintenance: ${left.detail}`;
@@ -87,13 +111,10 @@ export async function applyNode(target: NodeTarget, data: Buffer, policy: RetryP
   }
   result.ok = true;
   result.leftMaintenance = left.detail;
-  const retried = result.attempts.length > 1 ? ` after ${result.attempts.length - 1} retr${result.attempts.length === 2 ? 'y' : 'ies'}` : '';
-  deps.progress(target, `configured${retried}; ${left.detail}`);
+  const retries = result.attempts.length - 1;
+  const retried = retries > 0 ? ` after ${retries} retr${retries === 1 ? 'y' : 'ies'}` : '';
+  deps.progress(target, `configured${retried}${result.replyLost ? ' (reply lost)' : ''}; ${left.detail}`);
   return result;
-}
-
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(1))}s`;
 }
 
 /** Every node, at most `parallel` at a time; one node's failure never stops or hides another's. */

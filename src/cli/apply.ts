@@ -1,16 +1,14 @@
 // autobootstrap apply: each node's config over insecure TLS with mode AUTO, retried with backoff, then
 // each node seen leaving maintenance. Every node is reported; one failure never stops the others.
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { applyAll, formatMs, type ApplyDeps, type LeaveCheck, type NodeApplyResult } from './apply-node.ts';
-import { status } from '@grpc/grpc-js';
-import { TalosCallError } from '../talos/node-client.ts';
-import { insecureClient, probeInsecure, probeOutcome, shortTransportError } from './connect.ts';
-import { readNodeConfig } from './node-config.ts';
+import { formatDuration } from '../util/duration.ts';
+import { applyIo } from './apply-io.ts';
+import { applyAll, type NodeApplyResult } from './apply-node.ts';
+import type { TrustedCa } from './identify-node.ts';
+import { osCaOf, readNodeConfig } from './node-config.ts';
 import { COMMON_FLAGS, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from './options.ts';
 import { Progress, json, table, type Io } from './report.ts';
 import { retrySchedule } from './retry.ts';
-import { sleepMs } from './sleep.ts';
-import type { NodeTarget } from './target.ts';
 import { UsageError } from './usage-error.ts';
 
 export const APPLY_FLAGS = [
@@ -24,29 +22,17 @@ const CALL_DEADLINE_MS = 30_000;
 const PROBE_DEADLINE_MS = 3_000;
 const POLL_MS = 500;
 
-/** Polls the node until it stops serving maintenance mode: it rebooted into its config. */
-async function waitLeftMaintenance(target: NodeTarget, timeoutMs: number): Promise<LeaveCheck> {
-  const until = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  for (;;) {
-    const probe = await probeInsecure(target.address, PROBE_DEADLINE_MS);
-    if (probe.kind === 'configured') return { ok: true, detail: `left maintenance (${probe.detail})` };
-    last = probe.kind === 'maintenance' ? 'still in maintenance' : `rebooting? (${probe.detail})`;
-    if (Date.now() >= until) return { ok: false, detail: `after ${formatMs(timeoutMs)}: ${last}` };
-    await sleepMs(POLL_MS);
-  }
-}
-
 function render(results: NodeApplyResult[]): string {
   let text = table(
     ['NODE', 'ADDRESS', 'RESULT', 'ATTEMPTS'],
-    results.map((r) => [r.name, r.address, r.ok ? 'configured' : 'FAILED', String(r.attempts.length)]),
+    results.map((r) => [r.name, r.address, r.ok ? (r.replyLost ? 'configured (reply lost)' : 'configured') : 'FAILED', String(r.attempts.length)]),
   );
   for (const r of results) {
     const retried = r.attempts.filter((a) => !a.ok && a.retryInMs !== undefined);
     if (r.ok && retried.length > 0) {
-      text += `\n${r.name} (${r.address}) succeeded after ${retried.length} retr${retried.length === 1 ? 'y' : 'ies'}: ${retried.map((a) => `attempt ${a.attempt} ${a.code}, waited ${formatMs(a.retryInMs ?? 0)}`).join('; ')}\n`;
+      text += `\n${r.name} (${r.address}) succeeded after ${retried.length} retr${retried.length === 1 ? 'y' : 'ies'}: ${retried.map((a) => `attempt ${a.attempt} ${a.code}, waited ${formatDuration(a.retryInMs ?? 0)}`).join('; ')}\n`;
     }
+    if (r.ok && r.replyLost) text += `\n${r.name} (${r.address}): accepted (reply lost): attempt ${r.attempts.length} failed, but the node came back with this config\n`;
     if (!r.ok) text += `\n${r.name} (${r.address}): ${r.reason}\n  fix: ${r.fix}\n`;
   }
   const failed = results.filter((r) => !r.ok);
@@ -61,34 +47,24 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
   const waitTimeoutMs = durationFlag(values, 'wait-timeout', 10 * 60_000, 1);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   // Every config is read before any node is touched: a typo in one file stops the run, not half of it.
+  const cas = new Map<string, TrustedCa[]>();
   const items = targets.map((target) => {
     const read = readNodeConfig(target.file as string);
     if (!read.ok) throw new UsageError(`${target.name} (${target.address}): ${read.problem}`);
+    const ca = osCaOf(read.config);
+    cas.set(target.address, ca ? [ca] : []);
     return { target, data: read.config.data };
   });
-  const progress = new Progress(io, targets.map((t) => t.name));
-  progress.note(`applying to ${targets.length} node(s), ${parallel} at a time; retries ${policy.retries} (delays ${retrySchedule(policy).map(formatMs).join(', ') || 'none'})`);
-  const deps: ApplyDeps = {
-    async apply(target, data) {
-      const client = insecureClient(target.address, CALL_DEADLINE_MS);
-      try {
-        return await client.applyConfiguration(data, 'AUTO');
-      } catch (e) {
-        // A configured apid refuses an insecure client at the TLS handshake, which grpc-js reports as
-        // Unavailable; retrying cannot help, so it is reported as the refusal it is.
-        if (e instanceof TalosCallError && e.code === status.UNAVAILABLE && probeOutcome(e.code, e.details).kind === 'configured') {
-          throw new TalosCallError(e.method, status.PERMISSION_DENIED, 'apid refused a client without a certificate: the node is not in maintenance mode');
-        }
-        if (e instanceof TalosCallError) throw new TalosCallError(e.method, e.code, shortTransportError(e.details));
-        throw e;
-      } finally {
-        client.close();
-      }
-    },
-    sleep: sleepMs,
-    waitLeftMaintenance: (target) => waitLeftMaintenance(target, waitTimeoutMs),
-    progress: (target, text) => progress.update(target.name, text),
-  };
+  const progress = new Progress(io, targets);
+  progress.note(`applying to ${targets.length} node(s), ${parallel} at a time; retries ${policy.retries} (delays ${retrySchedule(policy).map(formatDuration).join(', ') || 'none'})`);
+  const deps = applyIo({
+    callDeadlineMs: CALL_DEADLINE_MS,
+    probeDeadlineMs: PROBE_DEADLINE_MS,
+    pollMs: POLL_MS,
+    waitTimeoutMs,
+    casFor: (t) => cas.get(t.address) ?? [],
+    progress: (t, text) => progress.update(t.address, text),
+  });
   const results = await applyAll(items, parallel, policy, deps);
   const ok = results.every((r) => r.ok);
   if (output === 'json') json(io, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, nodes: results, failed: results.filter((r) => !r.ok).map((r) => r.address) });

@@ -1,9 +1,11 @@
 // What the operator commands need from a node's machine config file before sending it: that it parses,
 // its machine type, whether a control plane carries machine.ca.key, and where Talos will install.
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseMachineConfig, type MachineConfigFacts } from '../pki/machine-config.ts';
 import type { DiskSelector } from './disk-selector.ts';
+import type { TrustedCa } from './identify-node.ts';
 
 export interface NodeConfig {
   path: string;
@@ -48,4 +50,9 @@ export function readNodeConfig(path: string): NodeConfigRead {
   } catch (e) {
     return { ok: false, problem: `${path}: ${e instanceof Error ? e.message : String(e)}` };
   }
+}
+
+/** machine.ca.crt: once the node runs with this config, its apid certificate chains to it. */
+export function osCaOf(config: NodeConfig): TrustedCa | undefined {
+  return config.facts.caCertPem ? { pem: config.facts.caCertPem, what: `the OS CA in ${basename(config.path)}` } : undefined;
 }

@@ -11,7 +11,7 @@ import type { NodeTarget } from './target.ts';
 import { UsageError } from './usage-error.ts';
 
 export const COMMON_FLAGS: FlagSpec[] = [
-  { name: 'nodes', short: 'n', kind: 'list', help: 'comma-separated node addresses' },
+  { name: 'nodes', short: 'n', kind: 'list', help: 'comma-separated node IPv4 addresses' },
   { name: 'file', short: 'f', kind: 'string', help: 'machine config file for every --nodes address' },
   { name: 'plan', kind: 'string', help: 'plan file: nodes with address, file, name' },
   { name: 'from-talhelper', kind: 'string', help: 'output of talhelper gencommand apply (a file, or - for stdin)' },
@@ -117,7 +117,9 @@ export async function resolveInputs(values: FlagValues, ctx: InputContext): Prom
   }
   const seen = new Set<string>();
   for (const t of inputs.targets) {
-    if (!isIPv4(t.address)) throw new UsageError(`node address "${t.address}" is not an IPv4 address`);
+    // apid's certificate names its node by IP SANs, which is what identifies a configured node and what
+    // the daemon's own discovery dials; hostnames and IPv6 are not supported (yet).
+    if (!isIPv4(t.address)) throw new UsageError(`node address "${t.address}" is not an IPv4 address; nodes are given by IPv4 address only (no hostnames, no IPv6)`);
     if (seen.has(t.address)) throw new UsageError(`node ${t.address} is listed twice`);
     seen.add(t.address);
   }

@@ -1,6 +1,6 @@
 // preflight's verdict for one node, from what was seen. Pure: observations in, checks out.
 import { checkInstallDisk, type DiskInfo } from './disk-selector.ts';
-import type { InsecureProbe } from './connect.ts';
+import type { NodeProbe } from './identify-node.ts';
 import type { NodeConfigRead } from './node-config.ts';
 
 export type CheckName = 'reachable' | 'maintenance' | 'config' | 'machine-type' | 'ca-key' | 'install-disk';
@@ -16,7 +16,7 @@ export interface Check {
 
 export interface PreflightInput {
   address: string;
-  probe: InsecureProbe;
+  probe: NodeProbe;
   attempts: number;
   config: NodeConfigRead;
   disks: DiskInfo[] | { error: string } | undefined;
@@ -37,7 +37,9 @@ export function preflightChecks(input: PreflightInput): Check[] {
     out.push(
       probe.kind === 'maintenance'
         ? pass('maintenance', 'stage maintenance (no config yet)')
-        : fail('maintenance', `not in maintenance: ${probe.detail}`, 'this node already has a config: leave it out of apply, or reset it to maintenance (talosctl reset) if it must be reconfigured'),
+        : probe.kind === 'configured'
+          ? fail('maintenance', `not in maintenance: ${probe.detail}`, 'this node already has a config: leave it out of apply, or reset it to maintenance (talosctl reset) if it must be reconfigured')
+          : fail('maintenance', `cannot tell: ${probe.detail}`, 'check that the address is the node meant for this config and that it booted the Talos ISO/PXE; then re-run preflight'),
     );
   }
   if (!config.ok) {

@@ -3,10 +3,11 @@ import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { mapBounded } from '../util/bounded.ts';
 import { DISKS } from '../talos/resources.ts';
 import { TalosCallError } from '../talos/node-client.ts';
-import { sleepMs } from './sleep.ts';
-import { insecureClient, probeInsecure, shortTransportError, type InsecureProbe } from './connect.ts';
+import { sleep } from '../util/sleep.ts';
+import { insecureClient, shortTransportError } from './connect.ts';
 import type { DiskInfo } from './disk-selector.ts';
-import { readNodeConfig } from './node-config.ts';
+import { identifyNode, type NodeProbe, type TrustedCa } from './identify-node.ts';
+import { osCaOf, readNodeConfig } from './node-config.ts';
 import { COMMON_FLAGS, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from './options.ts';
 import { CHECKS, preflightChecks, type Check } from './preflight-checks.ts';
 import { Progress, json, table, type Io } from './report.ts';
@@ -27,12 +28,12 @@ export interface PreflightResult {
 }
 
 /** Up to three looks with the retry policy's first delays: a node still booting gets a moment. */
-async function reach(address: string, policy: RetryPolicy, sleep: (ms: number) => Promise<void>): Promise<{ probe: InsecureProbe; attempts: number }> {
+async function reach(address: string, cas: TrustedCa[], policy: RetryPolicy): Promise<{ probe: NodeProbe; attempts: number }> {
   const delays = retrySchedule({ ...policy, retries: REACH_ATTEMPTS - 1 });
   for (let attempt = 1; ; attempt++) {
-    const probe = await probeInsecure(address, DEADLINE_MS);
+    const probe = await identifyNode(address, cas, DEADLINE_MS);
     const delay = delays[attempt - 1];
-    if (probe.kind !== 'unreachable' || delay === undefined) return { probe, attempts: attempt };
+    if (probe.kind === 'maintenance' || probe.kind === 'configured' || delay === undefined) return { probe, attempts: attempt };
     await sleep(delay);
   }
 }
@@ -50,13 +51,14 @@ async function listDisks(address: string): Promise<DiskInfo[] | { error: string 
 }
 
 export async function preflightNode(target: NodeTarget, policy: RetryPolicy, progress: Progress): Promise<PreflightResult> {
-  progress.update(target.name, 'checking');
+  progress.update(target.address, 'checking');
   const config = readNodeConfig(target.file as string);
-  const { probe, attempts } = await reach(target.address, policy, sleepMs);
+  const ca = config.ok ? osCaOf(config.config) : undefined;
+  const { probe, attempts } = await reach(target.address, ca ? [ca] : [], policy);
   const disks = probe.kind === 'maintenance' ? await listDisks(target.address) : undefined;
   const checks = preflightChecks({ address: target.address, probe, attempts, config, disks });
   const ok = checks.every((c) => c.result === 'pass');
-  progress.update(target.name, ok ? 'ok' : `FAILED: ${checks.filter((c) => c.result === 'fail').map((c) => c.name).join(', ')}`);
+  progress.update(target.address, ok ? 'ok' : `FAILED: ${checks.filter((c) => c.result === 'fail').map((c) => c.name).join(', ')}`);
   return { name: target.name, address: target.address, file: target.file ?? '', ok, checks };
 }
 
@@ -78,7 +80,7 @@ export async function runPreflight(args: string[], io: Io, ctx: Omit<InputContex
   const { values, output } = parseCommand(args, PREFLIGHT_FLAGS);
   const policy = retryPolicy(values);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
-  const progress = new Progress(io, targets.map((t) => t.name));
+  const progress = new Progress(io, targets);
   // Read-only and mostly waiting on the network: many nodes at once, but not hundreds of connections.
   const results = await mapBounded(targets, PREFLIGHT_CONCURRENCY, (t) => preflightNode(t, policy, progress));
   const ok = results.every((r) => r.ok);

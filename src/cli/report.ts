@@ -16,23 +16,37 @@ export const processIo = (): Io => ({
   now: () => new Date(),
 });
 
+/** The node's name, with its address when another node shares the name (talhelper's --nodes=a,b with one file). */
+export function progressLabels(nodes: { address: string; name: string }[]): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const n of nodes) count.set(n.name, (count.get(n.name) ?? 0) + 1);
+  return new Map(nodes.map((n) => [n.address, (count.get(n.name) ?? 0) > 1 && n.name !== n.address ? `${n.name} (${n.address})` : n.name]));
+}
+
+/** One line per node, keyed by address: names need not be unique, addresses are. */
 export class Progress {
   private readonly lines = new Map<string, string>();
+  private readonly labels: Map<string, string>;
   private drawn = 0;
 
   constructor(
     private readonly io: Io,
-    names: string[],
+    nodes: { address: string; name: string }[],
   ) {
-    for (const n of names) this.lines.set(n, 'waiting');
+    this.labels = progressLabels(nodes);
+    for (const n of nodes) this.lines.set(n.address, 'waiting');
     if (io.tty) this.draw();
   }
 
-  update(name: string, text: string): void {
-    if (this.lines.get(name) === text) return;
-    this.lines.set(name, text);
+  update(address: string, text: string): void {
+    if (this.lines.get(address) === text) return;
+    this.lines.set(address, text);
     if (this.io.tty) this.draw();
-    else this.io.err(`${this.io.now().toISOString()} ${name}: ${text}\n`);
+    else this.io.err(`${this.io.now().toISOString()} ${this.label(address)}: ${text}\n`);
+  }
+
+  private label(address: string): string {
+    return this.labels.get(address) ?? address;
   }
 
   /** A line that is not about one node. */
@@ -53,9 +67,9 @@ export class Progress {
 
   private draw(): void {
     this.clear();
-    const width = Math.max(...[...this.lines.keys()].map((k) => k.length), 4);
+    const width = Math.max(...[...this.lines.keys()].map((k) => this.label(k).length), 4);
     let text = '';
-    for (const [name, line] of this.lines) text += `\x1b[2K  ${name.padEnd(width)}  ${line}\n`;
+    for (const [address, line] of this.lines) text += `\x1b[2K  ${this.label(address).padEnd(width)}  ${line}\n`;
     this.io.err(text);
     this.drawn = this.lines.size;
   }

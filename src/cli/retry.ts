@@ -1,7 +1,7 @@
 // What a failed ApplyConfiguration means and when to try again. Pure: codes and policies in, decisions out.
 import { status } from '@grpc/grpc-js';
 import { backoffDelay } from '../bootstrap/core/backoff.ts';
-import { codeName } from '../talos/error-class.ts';
+import { codeName, isTransportFailure } from '../talos/error-class.ts';
 
 export interface RetryPolicy {
   /** Delay before the first retry. */
@@ -34,8 +34,12 @@ export interface ApplyErrorVerdict {
   fix: string;
 }
 
-// Transport failures grpc-js reports with other codes; talosctl's own retry loop treats these as transient.
-const TRANSIENT_MESSAGES = ['connection refused', 'EOF', 'connection reset', 'No connection established', 'ECONNREFUSED', 'ECONNRESET'];
+const ALREADY_CONFIGURED_FIX = 'the node is not in maintenance mode (it already has a config): change it with talosctl apply-config and admin credentials, or reset it to maintenance';
+
+/** A node that already had its config before apply sent it (insecure calls to it fail at the handshake). */
+export function alreadyConfigured(detail: string): ApplyErrorVerdict {
+  return { kind: 'permanent', reason: `the node is not in maintenance mode: it already has a config (${detail})`, fix: ALREADY_CONFIGURED_FIX };
+}
 
 export function classifyApplyError(code: number, message: string): ApplyErrorVerdict {
   const said = `${codeName(code)}: ${message}`;
@@ -50,17 +54,13 @@ export function classifyApplyError(code: number, message: string): ApplyErrorVer
       return { kind: 'permanent', reason: `the node refused the config (${said})`, fix: 'fix the machine config file (talosctl validate --mode metal -c FILE), then re-run apply for this node' };
     case status.PERMISSION_DENIED:
     case status.UNAUTHENTICATED:
-      return {
-        kind: 'permanent',
-        reason: `not allowed (${said})`,
-        fix: 'the node is not in maintenance mode (it already has a config): change it with talosctl apply-config and admin credentials, or reset it to maintenance',
-      };
+      return { kind: 'permanent', reason: `not allowed (${said})`, fix: ALREADY_CONFIGURED_FIX };
     case status.UNIMPLEMENTED:
       return { kind: 'permanent', reason: `not supported by this node (${said})`, fix: 'the node runs an unexpected Talos version or is not Talos; check talosctl version --insecure' };
     default:
-      if (TRANSIENT_MESSAGES.some((m) => message.includes(m))) {
-        return { kind: 'transient', reason: said, fix: 'check that the node is powered on and reachable on TCP 50000 from here' };
-      }
+      // Only codes apid itself never chose are read for transport failures ("unexpected EOF" in an
+      // InvalidArgument is about the config, not the connection).
+      if (isTransportFailure(code, message)) return { kind: 'transient', reason: said, fix: 'check that the node is powered on and reachable on TCP 50000 from here' };
       return { kind: 'permanent', reason: said, fix: 'read the message above; re-run apply for this node once it is fixed' };
   }
 }

@@ -1,6 +1,6 @@
 // autobootstrap status: one table of the cluster now and a one-line verdict.
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { configRoles, observeAll } from './cluster-view.ts';
+import { configFacts, observeAll } from './cluster-view.ts';
 import { COMMON_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from './options.ts';
 import { json, table, type Io } from './report.ts';
 import { clusterVerdict, type NodeObservation } from './verdict.ts';
@@ -10,15 +10,22 @@ export const STATUS_FLAGS = COMMON_FLAGS;
 /** Member ids as etcdctl and talosctl print them: 16 hex digits. */
 const hexId = (id: string | undefined) => (id === undefined ? '' : BigInt(id).toString(16).padStart(16, '0'));
 
-function row(n: NodeObservation): string[] {
-  const stage = n.reach === 'unreachable' ? 'unreachable' : n.reach === 'maintenance' ? 'maintenance' : (n.stage ?? 'configured');
-  return [n.name, n.address, n.role ?? '?', stage, n.etcdState ?? (n.reach === 'configured' && n.role === 'worker' ? '-' : ''), hexId(n.etcdMemberId), n.extState ?? (n.reach === 'configured' ? 'not installed' : '')];
+/** "not installed" only when the node's service list was read and lacks it; without that list, "?". */
+export function extColumn(n: NodeObservation): string {
+  if (n.extState !== undefined) return n.extState;
+  if (n.servicesRead) return 'not installed';
+  return n.reach === 'configured' ? '?' : '';
+}
+
+export function row(n: NodeObservation): string[] {
+  const stage = n.reach === 'configured' ? (n.stage ?? 'configured') : n.reach;
+  return [n.name, n.address, n.role ?? '?', stage, n.etcdState ?? (n.reach === 'configured' && n.role === 'worker' ? '-' : ''), hexId(n.etcdMemberId), extColumn(n)];
 }
 
 export async function runStatus(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, STATUS_FLAGS);
   const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
-  const nodes = await observeAll(inputs.targets, talosconfig, configRoles(inputs.targets));
+  const nodes = await observeAll(inputs.targets, talosconfig, configFacts(inputs.targets));
   const cluster = clusterVerdict(nodes);
   if (output === 'json') json(io, { command: 'status', cluster, nodes });
   else {

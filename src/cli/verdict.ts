@@ -5,8 +5,11 @@ import { oneCluster } from '../bootstrap/core/one-cluster.ts';
 export interface NodeObservation {
   name: string;
   address: string;
-  /** How the node answered: in maintenance (insecure), with its config (mutual TLS), or not at all. */
-  reach: 'maintenance' | 'configured' | 'unreachable';
+  /**
+   * How the node answered: in maintenance (insecure), with its config (mutual TLS, or its certificate
+   * chains to a CA we know), not at all, or in a way that proves neither (unknown).
+   */
+  reach: 'maintenance' | 'configured' | 'unreachable' | 'unknown';
   detail?: string;
   /** controlplane / worker / init, as the node says (MachineType) or, failing that, as its config says. */
   role?: string;
@@ -17,8 +20,10 @@ export interface NodeObservation {
   etcdMemberId?: string;
   /** Member ids of the etcd cluster this node's etcd belongs to (EtcdMemberList query_local). */
   etcdMembers?: string[];
-  /** ext-autobootstrap service state; undefined when the node does not run the extension. */
+  /** ext-autobootstrap service state; undefined when the node does not run it, or its services were not read. */
   extState?: string;
+  /** The node's service list was read (with the talosconfig's credentials). */
+  servicesRead?: boolean;
   /** Its last log lines, fetched for control planes waiting for etcd. */
   extLog?: string[];
 }
@@ -33,6 +38,9 @@ export interface ClusterVerdict {
 }
 
 export const isControlPlaneRole = (role: string | undefined): boolean => role === 'controlplane' || role === 'init';
+
+/** A node that did not show itself and whose role nobody told us: it may be a control plane running etcd. */
+const unseenOfUnknownRole = (nodes: NodeObservation[]) => nodes.filter((n) => n.role === undefined && (n.reach === 'unreachable' || n.reach === 'unknown'));
 
 export function clusterVerdict(nodes: NodeObservation[]): ClusterVerdict {
   const cps = nodes.filter((n) => isControlPlaneRole(n.role));
@@ -49,12 +57,16 @@ export function clusterVerdict(nodes: NodeObservation[]): ClusterVerdict {
   const running = cps.filter((n) => n.etcdState === 'Running');
   if (running.length === 0) {
     // A node that did not answer and whose role nobody told us may be a control plane running etcd.
-    const unseen = [...cps.filter((n) => n.reach !== 'configured' || n.etcdState === undefined), ...nodes.filter((n) => n.role === undefined && n.reach === 'unreachable')];
+    const unseen = [...cps.filter((n) => n.reach !== 'configured' || n.etcdState === undefined), ...unseenOfUnknownRole(nodes)];
     if (unseen.length > 0) return { kind: 'unknown', text: `no etcd seen running; cannot see ${unseen.map((n) => n.name).join(', ')}` };
     return { kind: 'not-bootstrapped', text: `not bootstrapped: no control plane runs etcd yet (${cps.length} waiting)` };
   }
   const members = new Set(one.memberIds);
   const joined = cps.filter((n) => n.etcdState === 'Running' && n.etcdMemberId !== undefined && members.has(n.etcdMemberId));
+  const unseen = unseenOfUnknownRole(nodes);
+  if (joined.length === cps.length && unseen.length > 0) {
+    return { kind: 'unknown', text: `etcd runs on all ${cps.length} known control plane(s), but cannot see ${unseen.map((n) => n.name).join(', ')} (role unknown)` };
+  }
   if (joined.length === cps.length) {
     return { kind: 'healthy', text: `healthy single cluster: ${cps.length} control plane${cps.length === 1 ? '' : 's'}, one etcd cluster of ${members.size} member${members.size === 1 ? '' : 's'}` };
   }
@@ -74,13 +86,19 @@ export function stuckReason(n: NodeObservation, cluster: ClusterKind, applyHint:
   const base = { name: n.name, address: n.address };
   if (n.reach === 'unreachable') return { ...base, state: `unreachable (${n.detail ?? 'no answer'})`, next: 'check power and network: is the node up, is TCP 50000 reachable from here?' };
   if (n.reach === 'maintenance') return { ...base, state: 'still in maintenance (no config)', next: `re-run apply for it: ${applyHint}` };
+  if (n.reach === 'unknown') {
+    return { ...base, state: `cannot tell what it is (${n.detail ?? 'no detail'})`, next: `check that ${n.address} is a node of this cluster and that the talosconfig is this cluster's: talosctl -n ${n.address} version` };
+  }
   if (n.stage !== 'booting' && n.stage !== 'running') {
     return { ...base, state: `stage ${n.stage ?? 'unknown'}${n.detail ? ` (${n.detail})` : ''}`, next: 'watch the node: talosctl dmesg -n ' + n.address };
   }
   if (!isControlPlaneRole(n.role)) return undefined;
   if (cluster === 'split') return undefined;
-  if (n.etcdState === 'Running' && cluster === 'healthy') return undefined;
-  if (n.etcdState === 'Running') return undefined;
+  if (n.etcdState === 'Running') {
+    // Running but its membership unread: nothing proves it joined the one cluster.
+    if (n.etcdMembers !== undefined) return undefined;
+    return { ...base, state: `etcd running, membership unreadable${n.detail ? ` (${n.detail})` : ''}`, next: `check its etcd: talosctl -n ${n.address} etcd members; talosctl -n ${n.address} logs etcd` };
+  }
   const ext = n.extState === undefined ? 'ext-autobootstrap is not installed on this node' : `ext-autobootstrap is ${n.extState}`;
   const log = n.extLog && n.extLog.length > 0 ? `; its last lines: ${n.extLog.map((l) => summarizeLogLine(l)).join(' | ')}` : '';
   return {

@@ -1,11 +1,11 @@
 // autobootstrap verify: wait until every node left maintenance and booted, then until every control
 // plane is a member of ONE etcd cluster. Stuck nodes are named with their state and the next step.
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { formatMs } from './apply-node.ts';
-import { applyHint, configRoles, nodeState, observeAll } from './cluster-view.ts';
+import { formatDuration } from '../util/duration.ts';
+import { applyHint, configFacts, nodeState, observeAll } from './cluster-view.ts';
 import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from './options.ts';
 import { Progress, json, table, type Io } from './report.ts';
-import { sleepMs } from './sleep.ts';
+import { sleep } from '../util/sleep.ts';
 import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from './verdict.ts';
 
 export const VERIFY_FLAGS = [
@@ -18,7 +18,7 @@ function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckN
   let text = table(['NODE', 'ADDRESS', 'ROLE', 'STATE'], nodes.map((n) => [n.name, n.address, n.role ?? '?', nodeState(n)]));
   text += `\ncluster: ${cluster.text}\n`;
   for (const s of stuck) text += `\n${s.name} (${s.address}) is stuck: ${s.state}\n  next: ${s.next}\n`;
-  text += ok ? `\nverified after ${formatMs(waitedMs)}: every node configured, one healthy etcd cluster\n` : cluster.kind === 'split' ? '\nverify FAILED: split brain\n' : `\nverify FAILED after ${formatMs(waitedMs)}\n`;
+  text += ok ? `\nverified after ${formatDuration(waitedMs)}: every node configured, one healthy etcd cluster\n` : cluster.kind === 'split' ? '\nverify FAILED: split brain\n' : `\nverify FAILED after ${formatDuration(waitedMs)}\n`;
   return text;
 }
 
@@ -27,15 +27,15 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   const timeoutMs = durationFlag(values, 'timeout', 5 * 60_000, 1);
   const intervalMs = durationFlag(values, 'interval', 5_000, 1);
   const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
-  const roles = configRoles(inputs.targets);
+  const facts = configFacts(inputs.targets);
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
-  const progress = new Progress(io, inputs.targets.map((t) => t.name));
+  const progress = new Progress(io, inputs.targets);
   if (!talosconfig) progress.note('no talosconfig found: configured nodes can only be seen leaving maintenance, not checked (give --talosconfig)');
   const started = Date.now();
   let said = '';
   for (;;) {
-    const nodes = await observeAll(inputs.targets, talosconfig, roles);
-    for (const n of nodes) progress.update(n.name, nodeState(n));
+    const nodes = await observeAll(inputs.targets, talosconfig, facts);
+    for (const n of nodes) progress.update(n.address, nodeState(n));
     const cluster = clusterVerdict(nodes);
     const { done, stuck } = verifyDone(nodes, cluster, (n) => applyHint(byAddress.get(n.address) ?? { address: n.address, name: n.name }));
     const waited = Date.now() - started;
@@ -48,6 +48,6 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
     }
     if (cluster.text !== said) progress.note(`cluster: ${cluster.text}`);
     said = cluster.text;
-    await sleepMs(intervalMs);
+    await sleep(intervalMs);
   }
 }

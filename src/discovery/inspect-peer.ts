@@ -4,6 +4,7 @@ import type { Candidate, EtcdState, MachineType } from '../bootstrap/core/observ
 import type { ClientIdentity } from '../talos/channel.ts';
 import { classifyReadError, codeName } from '../talos/error-class.ts';
 import { NodeClient, TalosCallError, type ServiceState } from '../talos/node-client.ts';
+import { machineStage } from '../talos/machine-state.ts';
 import { ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE, TIME_STATUS } from '../talos/resources.ts';
 import { probeTls } from './tls-probe.ts';
 
@@ -65,7 +66,7 @@ export async function inspectPeer(address: string, opts: InspectOptions): Promis
     ]);
     const typeText = typeof typeRes?.spec === 'string' ? typeRes.spec : 'unknown';
     const machineType = (MACHINE_TYPES as string[]).includes(typeText) ? (typeText as MachineType) : 'unknown';
-    const stage = (statusRes?.spec as { stage?: string } | null)?.stage ?? 'unknown';
+    const stage = machineStage(statusRes) ?? 'unknown';
     if (bootTime <= 0n) return { kind: 'rejected', reason: 'SystemStat reported no boot time', untrusted: false };
     // Before time sync the clock may still be stepped, and /proc/stat btime moves with it.
     if (!synced) return { kind: 'rejected', reason: 'time not synced yet (its boot time is not final)', untrusted: false };

@@ -13,17 +13,25 @@ export type BootstrapOutcome =
   /** The call may have done something (Talos reports failures after it starts etcd as Unknown). */
   | 'unknown';
 
-// talosctl's own bootstrapper retries on these messages too when they arrive with another code.
-const TRANSIENT_MESSAGES = ['connection refused', 'EOF', 'connection reset'];
+// Transport failures grpc-js reports with codes other than Unavailable: the call never reached apid or
+// its connection broke. talosctl's own retry loops treat these as transient too.
+const TRANSPORT_FAILURES = ['connection refused', 'EOF', 'connection reset', 'No connection established', 'ECONNREFUSED', 'ECONNRESET'];
+
+/**
+ * Whether a gRPC error is a failure to reach apid or keep the connection, worth another try. Callers
+ * that give a code its own meaning (InvalidArgument, ...) decide that first: a message can mention
+ * "EOF" for other reasons.
+ */
+export function isTransportFailure(code: number, message: string): boolean {
+  if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED || code === status.CANCELLED) return true;
+  return TRANSPORT_FAILURES.some((m) => message.includes(m));
+}
 
 export function classifyBootstrapError(code: number, message: string): BootstrapOutcome {
   switch (code) {
     case status.ALREADY_EXISTS:
       return 'already-exists';
     case status.FAILED_PRECONDITION:
-    case status.UNAVAILABLE:
-    case status.DEADLINE_EXCEEDED:
-    case status.CANCELLED:
       return 'retry';
     case status.UNIMPLEMENTED:
     case status.PERMISSION_DENIED:
@@ -32,7 +40,7 @@ export function classifyBootstrapError(code: number, message: string): Bootstrap
     case status.INVALID_ARGUMENT:
       return 'refuse';
     default:
-      return TRANSIENT_MESSAGES.some((m) => message.includes(m)) ? 'retry' : 'unknown';
+      return isTransportFailure(code, message) ? 'retry' : 'unknown';
   }
 }
 

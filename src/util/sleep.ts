@@ -1,11 +1,13 @@
-// Sleeps that end early when the daemon is asked to stop.
+// Sleeps that end early when the daemon is asked to stop. The operator commands pass no signal: they
+// stop with the process.
 export class Stopped extends Error {
   constructor() {
     super('stopped');
   }
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise((resolve) => setTimeout(resolve, ms));
   if (signal.aborted) return Promise.reject(new Stopped());
   return new Promise((resolve, reject) => {
     const onAbort = () => {

@@ -24,6 +24,17 @@ function recordApplyOrder(cluster: OperatorCluster): string[] {
   return order;
 }
 
+/** The most nodes at once between their config being applied and their coming back with it. */
+function peakInFlight(order: string[]): number {
+  let inFlight = 0;
+  let peak = 0;
+  for (const e of order) {
+    inFlight += e.startsWith('applied') ? 1 : -1;
+    peak = Math.max(peak, inFlight);
+  }
+  return peak;
+}
+
 async function daemonsBootstrapThenVerify(cluster: OperatorCluster, inputArgs: string[]): Promise<void> {
   const daemons = cluster.startDaemons();
   const verify = await cluster.run(['verify', ...inputArgs, '--interval', '500ms', '--timeout', '60s']);
@@ -90,15 +101,24 @@ describe('3 control planes + 3 workers in maintenance', () => {
     expect(preflight.stdout).toContain('preflight passed: 6 node(s) ready for apply');
 
     const order = recordApplyOrder(cluster);
-    const apply = await cluster.run(['apply', '--from-talhelper', '-', '--parallel', '3', '--output', 'json', ...FAST_RETRY], talhelper);
+    // No node reboots into its config before three have accepted theirs: only three applies in flight
+    // at once get there, one at a time would wait for the first node forever (until --wait-timeout).
+    cluster.sim.holdReboots();
+    const release = cluster.sim.onEvent((e: SimEvent) => {
+      if (e.kind === 'config-applied' && order.filter((o) => o.startsWith('applied')).length === 3) cluster.sim.releaseReboots();
+    });
+    const apply = await cluster.run(['apply', '--from-talhelper', '-', '--parallel', '3', '--wait-timeout', '60s', '--output', 'json', ...FAST_RETRY], talhelper);
+    release();
     expect(apply.code).toBe(0);
     const result = JSON.parse(apply.stdout) as { ok: boolean; parallel: number; nodes: { name: string; ok: boolean }[] };
     expect(result.ok).toBe(true);
     expect(result.parallel).toBe(3);
     expect(result.nodes.map((n) => [n.name, n.ok])).toEqual(['cp1', 'cp2', 'cp3', 'w1', 'w2', 'w3'].map((n) => [n, true]));
-    // Three at a time: the first three applies happen before any of those nodes is back.
+    // Three at a time: the first three applies came before any node was back (by construction, above),
+    // and never more than three nodes were between their apply and their return.
     expect(order.slice(0, 3).sort()).toEqual(['applied cp1', 'applied cp2', 'applied cp3']);
     expect(order.filter((e) => e.startsWith('applied'))).toHaveLength(6);
+    expect(peakInFlight(order)).toBe(3);
 
     writeFileSync(join(cluster.dir, 'apply.sh'), talhelper);
     await daemonsBootstrapThenVerify(cluster, ['--from-talhelper', 'apply.sh']);

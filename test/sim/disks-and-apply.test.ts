@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { SimClient, yamlSpecOf } from './client.ts';
+import { status } from '@grpc/grpc-js';
+import { expectError, SimClient, yamlSpecOf } from './client.ts';
 import { TalosSimulator } from './simulator.ts';
 
 const SUBNET = '127.0.141';
@@ -69,5 +70,14 @@ describe('a config applied in maintenance is the node\'s config', () => {
     expect(sim.node('n2').type).toBe('worker');
     expect(sim.node('n2').isControlPlane).toBe(false);
     expect(readFileSync(join(dir, 'n2/system/state/config.yaml'), 'utf8')).toBe(workerConfig);
+  });
+
+  test('a lost reply: the client gets the injected code, yet the node applied the config and reboots into it', async () => {
+    sim.loseReply('n1', 'ApplyConfiguration', status.UNAVAILABLE, 1, 'connection reset');
+    const err = await expectError(insecure('n1').call('ApplyConfiguration', { data: Buffer.from(sim.node('n1').machineConfig), mode: 'AUTO' }));
+    expect([err.code, err.details]).toEqual([status.UNAVAILABLE, 'connection reset']);
+    expect(sim.node('n1').appliedConfigs).toHaveLength(1);
+    await sim.waitUntil(() => !sim.node('n1').maintenance && sim.node('n1').isUp, 3000, 'n1 to leave maintenance');
+    expect(sim.calls().filter((c) => c.node === 'n1' && c.method.endsWith('/ApplyConfiguration')).map((c) => c.codeName)).toEqual(['UNAVAILABLE']);
   });
 });

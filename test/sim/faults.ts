@@ -1,4 +1,5 @@
-// Injected per-method failures: "fail method M with code C, N times, then behave normally".
+// Injected per-method failures: "fail method M with code C, N times, then behave normally", either
+// before the method runs (nothing happened) or after it (it did its work, and the reply was lost).
 import { status } from '@grpc/grpc-js';
 
 const COSI_METHODS = new Set(['Get', 'List', 'Watch']);
@@ -21,6 +22,7 @@ interface Plan extends InjectedFailure {
 
 export class FaultPlan {
   private readonly plans = new Map<string, Plan[]>();
+  private readonly lostReplies = new Map<string, Plan[]>();
 
   /** The next `times` calls of `method` fail with `code`; plans for one method run in the order given. */
   failMethod(method: string, code: status, times = 1, message?: string): void {
@@ -30,9 +32,29 @@ export class FaultPlan {
     this.plans.set(name, list);
   }
 
+  /**
+   * The next `times` calls of `method` run to completion, then their replies are lost: the client sees
+   * `code` (a connection that broke after the node acted), the node's state is as if they succeeded.
+   */
+  loseReply(method: string, code: status, times = 1, message?: string): void {
+    const name = fullMethodName(method);
+    const list = this.lostReplies.get(name) ?? [];
+    list.push({ code, remaining: times, message: message ?? `reply lost (${status[code] ?? code})` });
+    this.lostReplies.set(name, list);
+  }
+
   /** Consumes one failure for this call, if any is planned. */
   take(method: string): InjectedFailure | undefined {
-    const list = this.plans.get(method);
+    return FaultPlan.consume(this.plans, method);
+  }
+
+  /** Consumes one lost reply for this call, if any is planned. */
+  takeLostReply(method: string): InjectedFailure | undefined {
+    return FaultPlan.consume(this.lostReplies, method);
+  }
+
+  private static consume(plans: Map<string, Plan[]>, method: string): InjectedFailure | undefined {
+    const list = plans.get(method);
     const plan = list?.[0];
     if (!list || !plan) return undefined;
     plan.remaining--;
@@ -41,10 +63,12 @@ export class FaultPlan {
   }
 
   pending(method: string): number {
-    return (this.plans.get(fullMethodName(method)) ?? []).reduce((n, p) => n + p.remaining, 0);
+    const name = fullMethodName(method);
+    return [...(this.plans.get(name) ?? []), ...(this.lostReplies.get(name) ?? [])].reduce((n, p) => n + p.remaining, 0);
   }
 
   clear(): void {
     this.plans.clear();
+    this.lostReplies.clear();
   }
 }

@@ -97,6 +97,11 @@ export function unary<Req, Res>(
     })().then(
       (reply) => {
         if (call.cancelled) return node.recordCall(ctx, status.CANCELLED, 'the client went away before the reply');
+        const lost = node.faults.takeLostReply(ctx.method);
+        if (lost) {
+          node.recordCall(ctx, lost.code, `reply lost after the method ran: ${lost.message}`);
+          return callback({ code: lost.code, details: lost.message });
+        }
         node.recordCall(ctx, status.OK, '');
         callback(null, reply);
       },

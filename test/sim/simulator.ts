@@ -74,6 +74,7 @@ export class TalosSimulator implements World {
   private readonly sockets = new Map<string, MachinedSocketServer>();
   private readonly randomFn: () => number;
   private stopped = false;
+  private heldReboots: (() => void)[] | undefined;
 
   constructor(options: SimulatorOptions) {
     this.options = options;
@@ -218,6 +219,11 @@ export class TalosSimulator implements World {
     this.node(name).faults.failMethod(method, code, times, message);
   }
 
+  /** The next `times` calls of `method` on the node do their work, then the client gets `code` instead of the reply. */
+  loseReply(name: string, method: string, code: status, times = 1, message?: string): void {
+    this.node(name).faults.loseReply(method, code, times, message);
+  }
+
   /** Calls from client certificates with these CNs to the named nodes (default: all) are refused. */
   partition(callerCns: string[], nodeNames?: string[]): void {
     for (const node of nodeNames ? nodeNames.map((n) => this.node(n)) : this.nodes()) node.partition(callerCns);
@@ -353,6 +359,25 @@ export class TalosSimulator implements World {
     this.recorder.emitEvent({ kind: 'config-applied', at: new Date(), node: node.name, mode, callerCn });
     if (!node.maintenance || mode === 'STAGED') return;
     // Leaving maintenance: the node installs, reboots and comes back with its configuration.
+    if (this.heldReboots) this.heldReboots.push(() => this.rebootIntoConfig(node, data));
+    else this.rebootIntoConfig(node, data);
+  }
+
+  /**
+   * Nodes that accept a config in maintenance mode stay there (as if installing slowly) until
+   * releaseReboots(): tests can then order events by construction instead of by timing.
+   */
+  holdReboots(): void {
+    this.heldReboots ??= [];
+  }
+
+  releaseReboots(): void {
+    const held = this.heldReboots ?? [];
+    this.heldReboots = undefined;
+    for (const reboot of held) reboot();
+  }
+
+  private rebootIntoConfig(node: SimNode, data: Buffer): void {
     const timer = setTimeout(() => {
       this.otherTimers.delete(timer);
       if (this.stopped) return;

@@ -1,6 +1,7 @@
 // A grpc-js server with apid's TLS settings: X25519 key exchange only, TLS >= 1.2, ALPN h2 (grpc-js),
 // and a gate that sees every completed handshake before HTTP/2 starts, so a client certificate apid
-// would reject is refused at connection level (the client sees UNAVAILABLE, as with a real apid).
+// would reject is refused at connection level (the client sees UNAVAILABLE, as with a real apid, though
+// not apid's TLS alert: see "Approximation" in README.md).
 //
 // grpc-js offers no hook for either, so this reaches into two internals that exist in 1.14:
 // ServerCredentials._getConstructorOptions (the tls.createServer options) and

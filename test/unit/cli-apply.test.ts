@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'bun:test';
 import { status } from '@grpc/grpc-js';
 import { applyAll, applyNode, type ApplyDeps } from '../../src/cli/apply-node.ts';
+import type { NodeProbe } from '../../src/cli/identify-node.ts';
 import { classifyApplyError, DEFAULT_RETRY, retrySchedule } from '../../src/cli/retry.ts';
 import type { NodeTarget } from '../../src/cli/target.ts';
 import { TalosCallError } from '../../src/talos/node-client.ts';
@@ -11,8 +12,14 @@ const REPLY = { mode: 'NO_REBOOT', modeDetails: 'Applied configuration without a
 const target = (name: string): NodeTarget => ({ name, address: `10.0.0.${name.replace(/\D/g, '') || 1}`, file: `/c/${name}.yaml` });
 const fail = (code: number, message = 'injected') => new TalosCallError('ApplyConfiguration', code, message);
 
-/** Deps whose apply answers from a script per node; sleeps are recorded and return at once. */
-function fakeDeps(script: Record<string, (Error | 'ok')[]>, left: 'ok' | 'stuck' = 'ok') {
+const MAINTENANCE: NodeProbe = { kind: 'maintenance' };
+const CONFIGURED: NodeProbe = { kind: 'configured', detail: 'its apid certificate chains to the OS CA in cp1.yaml' };
+
+/**
+ * Deps whose apply answers from a script per node, and whose look at a node after a failure answers
+ * from another (maintenance once it runs out); sleeps are recorded and return at once.
+ */
+function fakeDeps(script: Record<string, (Error | 'ok')[]>, left: 'ok' | 'stuck' = 'ok', seen: Record<string, NodeProbe[]> = {}) {
   const sleeps: number[] = [];
   const calls: string[] = [];
   const lines: string[] = [];
@@ -22,6 +29,10 @@ function fakeDeps(script: Record<string, (Error | 'ok')[]>, left: 'ok' | 'stuck'
       const next = script[t.name]?.shift() ?? 'ok';
       if (next !== 'ok') throw next;
       return REPLY;
+    },
+    async identify(t) {
+      calls.push(`identify ${t.name}`);
+      return seen[t.name]?.shift() ?? MAINTENANCE;
     },
     async sleep(ms) {
       sleeps.push(ms);
@@ -51,6 +62,9 @@ describe('classifyApplyError', () => {
     [status.DEADLINE_EXCEEDED, 'deadline exceeded', 'transient', /reachable/],
     [status.CANCELLED, 'cancelled', 'transient', /reachable/],
     [status.INVALID_ARGUMENT, 'failed to parse config', 'permanent', /talosctl validate/],
+    // A code apid chose keeps its meaning, whatever the message mentions.
+    [status.INVALID_ARGUMENT, 'failed to parse config: unexpected EOF', 'permanent', /talosctl validate/],
+    [status.UNKNOWN, 'No connection established. Last error: connect ECONNREFUSED', 'transient', /reachable/],
     [status.PERMISSION_DENIED, 'not authorized', 'permanent', /not in maintenance mode/],
     [status.UNIMPLEMENTED, 'the REBOOT mode is not supported', 'permanent', /Talos version/],
     [status.UNKNOWN, 'read: connection reset by peer', 'transient', /reachable/],
@@ -87,7 +101,7 @@ describe('applyNode', () => {
     const f = fakeDeps({ cp1: Array.from({ length: 10 }, () => fail(status.UNAVAILABLE, 'connect ECONNREFUSED')) });
     const r = await applyNode(target('cp1'), Buffer.from('x'), policy, f.deps);
     expect(r.ok).toBe(false);
-    expect(f.calls).toHaveLength(6);
+    expect(f.calls.filter((c) => c === 'cp1')).toHaveLength(6);
     expect(f.sleeps).toEqual(retrySchedule(policy));
     expect(r.reason).toMatch(/^still failing after 6 attempts \(last: UNAVAILABLE: connect ECONNREFUSED\)/);
     expect(r.fix).toMatch(/powered on/);
@@ -100,6 +114,40 @@ describe('applyNode', () => {
     expect(f.calls).toEqual(['cp1']);
     expect(f.sleeps).toEqual([]);
     expect(r.reason).toMatch(/refused the config/);
+  });
+
+  test('a transient failure on a node that already had its config (its certificate chains to this CA): refused at once, not retried', async () => {
+    const f = fakeDeps({ cp1: [fail(status.UNAVAILABLE, 'TLSV1_ALERT_CERTIFICATE_REQUIRED')] }, 'ok', { cp1: [CONFIGURED] });
+    const r = await applyNode(target('cp1'), Buffer.from('x'), policy, f.deps);
+    expect(r.ok).toBe(false);
+    expect(f.calls).toEqual(['cp1', 'identify cp1']);
+    expect(f.sleeps).toEqual([]);
+    expect(r.attempts.map((a) => a.kind)).toEqual(['permanent']);
+    expect(r.reason).toBe('the node is not in maintenance mode: it already has a config (its apid certificate chains to the OS CA in cp1.yaml)');
+    expect(r.fix).toMatch(/already has a config/);
+  });
+
+  test('reply lost: the retry meets the node configured with this CA → accepted (reply lost), then the leave check', async () => {
+    const f = fakeDeps({ cp1: [fail(status.DEADLINE_EXCEEDED, 'deadline exceeded'), fail(status.UNAVAILABLE, 'TLSV1_ALERT_CERTIFICATE_REQUIRED')] }, 'ok', { cp1: [MAINTENANCE, CONFIGURED] });
+    const r = await applyNode(target('cp1'), Buffer.from('x'), policy, f.deps);
+    expect(r.ok).toBe(true);
+    expect(r.replyLost).toBe(true);
+    expect(f.calls).toEqual(['cp1', 'identify cp1', 'cp1', 'identify cp1']);
+    expect(f.sleeps).toEqual([3_000]);
+    expect(r.attempts.map((a) => [a.attempt, a.ok, a.code, a.kind])).toEqual([
+      [1, false, 'DEADLINE_EXCEEDED', 'transient'],
+      [2, false, 'UNAVAILABLE', 'transient'],
+    ]);
+    expect(f.lines).toContain('cp1: attempt 2 failed (UNAVAILABLE: TLSV1_ALERT_CERTIFICATE_REQUIRED), but the node now has this config: accepted (reply lost)');
+    expect(f.lines.at(-1)).toBe('cp1: configured after 1 retry (reply lost); left maintenance');
+  });
+
+  test('a node that proves neither maintenance nor this config is said so in the reason, and retried', async () => {
+    const unknown: NodeProbe = { kind: 'unknown', detail: 'neither in maintenance nor known to be configured: ...' };
+    const f = fakeDeps({ cp1: [fail(status.UNAVAILABLE, 'x'), fail(status.UNAVAILABLE, 'x')] }, 'ok', { cp1: [unknown, unknown] });
+    const r = await applyNode(target('cp1'), Buffer.from('x'), { ...policy, retries: 1 }, f.deps);
+    expect(r.ok).toBe(false);
+    expect(r.reason).toBe('still failing after 2 attempts (last: UNAVAILABLE: x; the node is neither in maintenance nor known to be configured: ...)');
   });
 
   test('accepted but never seen leaving maintenance is a failure', async () => {
@@ -127,6 +175,7 @@ describe('applyAll', () => {
         if (t.name === 'n2') throw fail(status.PERMISSION_DENIED, 'not authorized');
         return REPLY;
       },
+      identify: async () => MAINTENANCE,
       sleep: async () => {},
       waitLeftMaintenance: async () => ({ ok: true, detail: 'left' }),
       progress: () => {},
@@ -159,6 +208,7 @@ describe('applyAll', () => {
         order.push(`end ${t.name}`);
         return REPLY;
       },
+      identify: async () => MAINTENANCE,
       sleep: async () => {},
       waitLeftMaintenance: async (t) => (order.push(`left ${t.name}`), { ok: true, detail: 'left' }),
       progress: () => {},

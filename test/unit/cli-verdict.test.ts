@@ -1,9 +1,12 @@
 // verify's and status's conclusions, preflight's checks and what a failed insecure probe means.
 import { describe, expect, test } from 'bun:test';
-import { status } from '@grpc/grpc-js';
-import { probeOutcome, shortTransportError } from '../../src/cli/connect.ts';
-import { memberIdFromHex } from '../../src/cli/observe.ts';
+import { X509Certificate } from 'node:crypto';
+import { shortTransportError, type InsecureLook } from '../../src/cli/connect.ts';
+import { classifyNode, type TrustedCa } from '../../src/cli/identify-node.ts';
 import { preflightChecks, type PreflightInput } from '../../src/cli/preflight-checks.ts';
+import { extColumn } from '../../src/cli/status.ts';
+import { memberIdFromHex } from '../../src/talos/machine-state.ts';
+import { createCa, createOsCa, issueApidCertificate } from '../sim/index.ts';
 import { clusterVerdict, stuckReason, verifyDone, type NodeObservation } from '../../src/cli/verdict.ts';
 import type { MachineConfigFacts } from '../../src/pki/machine-config.ts';
 
@@ -47,6 +50,11 @@ describe('clusterVerdict', () => {
     expect(v.sides).toEqual([['cp1', 'cp2'], ['cp3']]);
     expect(v.text).toMatch(/^SPLIT BRAIN: 2 etcd clusters \(cp1\+cp2 vs cp3\); stop here and recover/);
   });
+  test('all known control planes joined, but a node of unknown role unseen: never "healthy"', () => {
+    const n9: NodeObservation = { name: 'n9', address: '10.0.0.9', reach: 'unreachable', detail: 'connect ECONNREFUSED' };
+    expect(clusterVerdict([cp('cp1'), cp('cp2'), cp('cp3'), n9])).toMatchObject({ kind: 'unknown', text: 'etcd runs on all 3 known control plane(s), but cannot see n9 (role unknown)' });
+    expect(clusterVerdict([cp('cp1'), cp('cp2'), cp('cp3'), { ...n9, reach: 'unknown' }]).kind).toBe('unknown');
+  });
   test('a running etcd whose own id is missing from the list is not yet counted as joined', () => {
     expect(clusterVerdict([cp('cp1'), cp('cp2'), cp('cp3', { etcdMemberId: '999' })]).kind).toBe('bootstrapping');
   });
@@ -68,6 +76,15 @@ describe('stuckReason: the state and the next step', () => {
   test('no extension on the node is said plainly', () => {
     expect(stuckReason(cp('cp2', { ...waiting('cp2'), extState: undefined }), 'not-bootstrapped', hint)?.next).toMatch(/^ext-autobootstrap is not installed on this node/);
   });
+  test('etcd running but its membership unreadable: named as stuck, with the next step', () => {
+    const s = stuckReason(cp('cp2', { etcdMembers: undefined, etcdMemberId: undefined, detail: 'etcd membership unreadable: deadline exceeded' }), 'bootstrapping', hint);
+    expect(s?.state).toBe('etcd running, membership unreadable (etcd membership unreadable: deadline exceeded)');
+    expect(s?.next).toMatch(/talosctl -n 10\.0\.0\.2 etcd members/);
+  });
+  test('a node that proves neither maintenance nor its config: cannot tell, and how to check', () => {
+    const s = stuckReason(cp('cp2', { reach: 'unknown', detail: 'neither in maintenance nor known to be configured' }), 'unknown', hint);
+    expect(s?.state).toBe('cannot tell what it is (neither in maintenance nor known to be configured)');
+  });
   test('workers and healthy control planes are not stuck; verify is done only when the cluster is healthy', () => {
     const nodes = [cp('cp1'), cp('cp2'), cp('cp3'), worker('w1', { stage: 'booting' })];
     expect(verifyDone(nodes, clusterVerdict(nodes), () => hint)).toEqual({ done: true, stuck: [] });
@@ -76,15 +93,49 @@ describe('stuckReason: the state and the next step', () => {
   });
 });
 
-describe('probeOutcome: what an insecure call failing says about the node', () => {
-  const table: [number, string, string][] = [
-    [status.UNAVAILABLE, 'No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.1:50000 (2026-01-01T00:00:00.000Z). Resolution note: ', 'unreachable'],
-    [status.DEADLINE_EXCEEDED, 'deadline exceeded', 'unreachable'],
-    [status.UNAVAILABLE, 'No connection established. Last error: Failed to connect (2026-01-01T00:00:00.000Z). Resolution note: ', 'configured'],
-    [status.PERMISSION_DENIED, 'not authorized', 'configured'],
-    [status.UNAVAILABLE, 'connection error: desc = "transport is closing"', 'unreachable'],
+describe('classifyNode: what a node is, never read from an error text', () => {
+  const osCa = createOsCa();
+  const cas: TrustedCa[] = [{ pem: osCa.certPem, what: 'the OS CA in cp1.yaml' }];
+  const configuredCert = { kind: 'certificate' as const, chain: [new X509Certificate(issueApidCertificate(osCa, { hostname: 'cp1', ip: '10.0.0.1' }).certPem)] };
+  const perBootCa = createCa({ organization: 'talos', kind: 'ed25519', years: 1 });
+  const maintenanceCert = { kind: 'certificate' as const, chain: [new X509Certificate(issueApidCertificate(perBootCa, { hostname: 'cp1', ip: '10.0.0.1' }).certPem)] };
+  // What grpc-js reports for an insecure call to a configured apid, depending on the TLS stack at each end.
+  const refusals = [
+    'No connection established. Last error: error:1000045c:SSL routines:OPENSSL_internal:TLSV1_ALERT_CERTIFICATE_REQUIRED (2026-01-01T00:00:00.000Z). Resolution note: ',
+    'No connection established. Last error: error:0A000412:SSL routines::sslv3 alert bad certificate (2026-01-01T00:00:00.000Z). Resolution note: ',
+    'No connection established. Last error: Failed to connect (2026-01-01T00:00:00.000Z). Resolution note: ',
+    'connection error: desc = "transport is closing"',
   ];
-  for (const [code, message, kind] of table) test(`${status[code]} ${message.slice(0, 60)} → ${kind}`, () => expect(probeOutcome(code, message).kind).toBe(kind as never));
+  const failing = (detail: string) => async (): Promise<InsecureLook> => ({ kind: 'failed', detail });
+
+  for (const text of refusals) {
+    test(`certificate from the given CA → configured, whatever the refusal said (${text.slice(40, 90)})`, async () => {
+      expect(await classifyNode(configuredCert, cas, failing(text))).toEqual({ kind: 'configured', detail: 'its apid certificate chains to the OS CA in cp1.yaml' });
+    });
+    test(`certificate from no given CA and refused → unknown, never configured (${text.slice(40, 90)})`, async () => {
+      const r = await classifyNode(configuredCert, [], failing(text));
+      expect(r.kind).toBe('unknown');
+      expect(r.kind === 'unknown' && r.detail).toContain(shortTransportError(text));
+    });
+  }
+  test('per-boot certificate and MachineStatus stage maintenance → maintenance', async () => {
+    expect(await classifyNode(maintenanceCert, cas, async () => ({ kind: 'stage', stage: 'maintenance' }))).toEqual({ kind: 'maintenance' });
+  });
+  test('answers insecurely with another stage → unknown, said so', async () => {
+    const r = await classifyNode(maintenanceCert, cas, async () => ({ kind: 'stage', stage: 'running' }));
+    expect(r).toMatchObject({ kind: 'unknown' });
+    expect(r.kind === 'unknown' && r.detail).toMatch(/chains to none of: the OS CA in cp1.yaml; without a client certificate it says stage running$/);
+  });
+  test('no TCP connection or no handshake in time → unreachable, without asking further', async () => {
+    let asked = false;
+    const look = async (): Promise<InsecureLook> => ((asked = true), { kind: 'failed', detail: 'x' });
+    expect(await classifyNode({ kind: 'closed', reason: 'ECONNREFUSED' }, cas, look)).toEqual({ kind: 'unreachable', detail: 'ECONNREFUSED' });
+    expect(await classifyNode({ kind: 'closed', reason: 'no TLS handshake within 3000ms' }, cas, look)).toMatchObject({ kind: 'unreachable' });
+    expect(asked).toBe(false);
+  });
+  test('a handshake without any certificate and no insecure answer → unknown', async () => {
+    expect(await classifyNode({ kind: 'failed', reason: 'ECONNRESET' }, cas, failing('x'))).toMatchObject({ kind: 'unknown' });
+  });
   test('transport errors are shortened to what a person needs', () => {
     expect(shortTransportError('No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.1:50000 (2026-01-01T00:00:00.000Z). Resolution note: ')).toBe('connect ECONNREFUSED 10.0.0.1:50000');
   });
@@ -93,6 +144,13 @@ describe('probeOutcome: what an insecure call failing says about the node', () =
 test('member ids: EtcdMembers/local hex to EtcdMemberList decimal', () => {
   expect(memberIdFromHex('c79213ff864b8697')).toBe(BigInt('0xc79213ff864b8697').toString());
   expect(memberIdFromHex('xyz')).toBeUndefined();
+});
+
+test('status: "not installed" only when the service list was read; a configured node seen without credentials is "?"', () => {
+  expect(extColumn(worker('w1', { servicesRead: true }))).toBe('not installed');
+  expect(extColumn(worker('w1', { servicesRead: undefined, detail: 'has its config; give --talosconfig to look closer' }))).toBe('?');
+  expect(extColumn(worker('w1', { reach: 'maintenance' }))).toBe('');
+  expect(extColumn(worker('w1', { extState: 'Running' }))).toBe('Running');
 });
 
 describe('preflightChecks', () => {
@@ -116,8 +174,10 @@ describe('preflightChecks', () => {
     expect(checks[0]?.fix).toMatch(/power the node on/);
   });
   test('already configured, control plane without its CA key, type not set', () => {
-    const c = input({ probe: { kind: 'configured', detail: 'apid refused a client without a certificate: the node has its config' }, disks: undefined });
+    const c = input({ probe: { kind: 'configured', detail: 'its apid certificate chains to the OS CA in cp1.yaml' }, disks: undefined });
     expect(results(c)).toContain('maintenance:fail');
+    const unknown = preflightChecks(input({ probe: { kind: 'unknown', detail: 'neither in maintenance nor known to be configured: x' }, disks: undefined }));
+    expect(unknown.find((ch) => ch.name === 'maintenance')).toMatchObject({ result: 'fail', detail: 'cannot tell: neither in maintenance nor known to be configured: x' });
     const noKey = input();
     if (noKey.config.ok) noKey.config.config.facts = facts({ caKeyPem: undefined });
     expect(results(noKey)).toContain('ca-key:fail');

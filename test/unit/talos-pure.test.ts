@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { status } from '@grpc/grpc-js';
 import { oneCluster } from '../../src/bootstrap/core/one-cluster.ts';
-import { classifyBootstrapError, classifyReadError } from '../../src/talos/error-class.ts';
+import { classifyBootstrapError, classifyReadError, isTransportFailure } from '../../src/talos/error-class.ts';
 import { certificateNamesAddress, ipSans } from '../../src/talos/peer-identity.ts';
 import { formatDuration, parseDuration } from '../../src/util/duration.ts';
 import { hostCount, hostsOf, parsePrefix } from '../../src/util/ipv4.ts';
@@ -18,8 +18,15 @@ describe('Bootstrap error classes (DESIGN.md decision rules)', () => {
     [status.INVALID_ARGUMENT, 'etcd is not configured, bootstrap is not possible', 'refuse'],
     [status.UNKNOWN, 'failed to start etcd', 'unknown'],
     [status.UNKNOWN, 'unexpected EOF', 'retry'],
+    [status.INTERNAL, 'No connection established. Last error: connect ECONNRESET', 'retry'],
+    [status.CANCELLED, '', 'retry'],
   ])('code %i "%s" → %s', (code, message, expected) => {
     expect(classifyBootstrapError(code, message)).toBe(expected as ReturnType<typeof classifyBootstrapError>);
+  });
+  test('one transport-failure rule for the daemon and apply', () => {
+    expect(isTransportFailure(status.UNAVAILABLE, 'whatever')).toBe(true);
+    expect(isTransportFailure(status.UNKNOWN, 'read: connection reset by peer')).toBe(true);
+    expect(isTransportFailure(status.UNKNOWN, 'failed to start etcd')).toBe(false);
   });
   test('reads: silence is not an answer', () => {
     expect(classifyReadError(status.DEADLINE_EXCEEDED)).toBe('no-answer');

@@ -1,0 +1,46 @@
+// What a node is, told from what it shows rather than from how a call to it failed: error texts differ
+// between TLS stacks (a real apid aborts a client without a certificate with a TLS alert), so none is
+// read here.
+//
+//   configured   its apid certificate chains to a CA we were given (the OS CA of the config being
+//                applied, or the talosconfig's)
+//   maintenance  MachineStatus, asked without a client certificate, says stage `maintenance`
+//   unreachable  connection refused, no route, or no TLS handshake in time
+//   unknown      anything else: something answers, but it proves neither — said so, never guessed
+import { chainsTo, serverCertificate, type ServerCertificateResult } from '../discovery/tls-probe.ts';
+import { APID_PORT, insecureStage, type InsecureLook } from './connect.ts';
+
+export type NodeProbe =
+  | { kind: 'maintenance' }
+  | { kind: 'configured'; detail: string }
+  | { kind: 'unreachable'; detail: string }
+  | { kind: 'unknown'; detail: string };
+
+/** A CA a configured node's apid certificate may chain to, and how to name it to a person. */
+export interface TrustedCa {
+  pem: string;
+  what: string;
+}
+
+const oneLine = (dn: string) => dn.split('\n').join(', ');
+
+/** Pure but for `look`, which is only asked when the certificate did not already answer. */
+export async function classifyNode(tls: ServerCertificateResult, cas: TrustedCa[], look: () => Promise<InsecureLook>): Promise<NodeProbe> {
+  if (tls.kind === 'closed') return { kind: 'unreachable', detail: tls.reason };
+  if (tls.kind === 'certificate') {
+    const ca = cas.find((c) => chainsTo(tls.chain, [c.pem]));
+    if (ca) return { kind: 'configured', detail: `its apid certificate chains to ${ca.what}` };
+  }
+  const seen = await look();
+  if (seen.kind === 'stage' && seen.stage === 'maintenance') return { kind: 'maintenance' };
+  const leaf = tls.kind === 'certificate' ? tls.chain[0] : undefined;
+  const cert = leaf
+    ? `its certificate (issuer ${oneLine(leaf.issuer)}) chains to ${cas.length > 0 ? `none of: ${cas.map((c) => c.what).join(', ')}` : 'no CA given'}`
+    : `no server certificate (${tls.kind === 'failed' ? tls.reason : 'none'})`;
+  const said = seen.kind === 'stage' ? `without a client certificate it says stage ${seen.stage ?? 'unknown'}` : `it does not answer without a client certificate (${seen.detail})`;
+  return { kind: 'unknown', detail: `neither in maintenance nor known to be configured: ${cert}; ${said}` };
+}
+
+export async function identifyNode(address: string, cas: TrustedCa[], deadlineMs: number, port = APID_PORT): Promise<NodeProbe> {
+  return classifyNode(await serverCertificate(address, port, deadlineMs), cas, () => insecureStage(address, deadlineMs, port));
+}
