@@ -10,14 +10,18 @@ import { compareIPv4 } from '../util/ipv4.ts';
 import { sleep, Stopped } from '../util/sleep.ts';
 import { backoffDelay, type BackoffPolicy } from './core/backoff.ts';
 import { decide, type Decision, type WaitReason } from './core/decide.ts';
-import type { Observation } from './core/observation.ts';
+import type { MemberListResult, Observation } from './core/observation.ts';
 import { oneCluster } from './core/one-cluster.ts';
-import type { DiscoveryResult } from '../discovery/discover.ts';
-import type { EtcdView, LocalEtcd } from './talos-view.ts';
+import type { Wakeup } from '../util/wakeup.ts';
+import { discoverySummary } from './discovery-summary.ts';
+import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
-  observe(): Promise<{ observation: Observation; discovery: DiscoveryResult }>;
+  /** One round; `memberList` is a member-list query the caller started earlier (else one starts now). */
+  observe(memberList?: Promise<MemberListResult>): Promise<Round>;
+  startMemberList(): Promise<MemberListResult>;
+  readonly memberListDeadlineMs: number;
   bootstrapSelf(): Promise<void>;
   localEtcd(): Promise<LocalEtcd>;
   etcdViews(addresses: string[]): Promise<EtcdView[]>;
@@ -30,6 +34,8 @@ export interface RunnerContext {
   io: RunnerIO;
   signal: AbortSignal;
   random: () => number;
+  /** Rung by sources with news (a new member): ends the current wait so a round starts at once. */
+  wakeup: Wakeup;
   now?: () => number;
 }
 
@@ -74,6 +80,22 @@ function waitInterval(config: Config, reason: WaitReason): number {
   }
 }
 
+type Raced<T> = { kind: 'value'; value: T } | { kind: 'woken'; reason: string };
+
+/** The promise's value, or the wakeup's reason if it rings first. A ring is never lost: either it wins here or stays kept. */
+async function raceWakeup<T>(promise: Promise<T>, wakeup: Wakeup, signal: AbortSignal): Promise<Raced<T>> {
+  const local = new AbortController();
+  const ring = wakeup
+    .sleep(2 ** 31 - 1, AbortSignal.any([signal, local.signal]))
+    .then((reason): Raced<T> => ({ kind: 'woken', reason: reason ?? 'wakeup' }))
+    .catch((e: unknown): Promise<Raced<T>> => (signal.aborted ? Promise.reject(e) : new Promise<Raced<T>>(() => undefined)));
+  try {
+    return await Promise.race([promise.then((value): Raced<T> => ({ kind: 'value', value })), ring]);
+  } finally {
+    local.abort();
+  }
+}
+
 async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   const { config, log, io, signal } = ctx;
   const decisions = new ChangeLog(log);
@@ -83,36 +105,56 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   let armed: string | undefined;
   let bootstrapAttempts = 0;
 
+  let prefetched: Promise<MemberListResult> | undefined;
+
   for (;;) {
-    const { observation, discovery } = await io.observe();
+    const round: Round = await io.observe(prefetched);
+    prefetched = undefined;
+    const { discovery } = round;
+    let observation = round.observation;
+    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    if (observation.memberList.kind === 'pending' && d.kind !== 'arm' && d.kind !== 'bootstrapped') {
+      // The member list answers only at its deadline before a bootstrap. Wait for it, unless a source
+      // brings news first: then this round is stale and a fresh one starts at once.
+      const outcome = await raceWakeup(round.memberList, ctx.wakeup, signal);
+      if (outcome.kind === 'woken') {
+        log.debug({ event: 'round-restarted', reason: outcome.reason }, `new discovery round at once: ${outcome.reason}`);
+        continue;
+      }
+      observation = { ...observation, memberList: outcome.value };
+      d = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    }
     for (const u of discovery.untrusted) {
       if (untrustedLogged.has(u.address)) continue;
       untrustedLogged.add(u.address);
       log.warn({ event: 'peer-ignored', peer: u.address, reason: u.reason }, `ignoring ${u.address}: ${u.reason}`);
     }
-    const c = discovery.counts;
-    sources.note(
-      JSON.stringify(c),
-      { event: 'discovery', counts: c },
-      `discovery: self ${c.self.controlPlanes ? 'verified' : 'not verified'}; static ${c.static.answered}/${c.static.probed} answered; ` +
-        `scan ${c.scan.answered}/${c.scan.probed} answered; ${observation.controlPlanes.length} verified control plane(s)`,
-    );
-
-    const d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    const summary = discoverySummary(config.discovery, discovery, round.members, observation.controlPlanes.length);
+    sources.note(summary.key, { event: 'discovery', counts: discovery.counts, members: round.members }, summary.message);
     decisions.note(`${d.kind}|${d.message}`, { event: 'decision', decision: d.kind, ...('reason' in d ? { reason: d.reason } : {}) }, d.message);
 
     switch (d.kind) {
       case 'bootstrapped':
         return confirmJoined(ctx, 'follower', observation);
-      case 'wait':
+      case 'wait': {
         armed = undefined;
-        await sleep(waitInterval(config, d.reason), signal);
+        const woken = await ctx.wakeup.sleep(waitInterval(config, d.reason), signal);
+        if (woken !== undefined) log.debug({ event: 'woken', reason: woken }, `discovery round now: ${woken}`);
         continue;
-      case 'arm':
+      }
+      case 'arm': {
         armed = ctx.self;
         log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
-        await sleep(config.preBootstrapDelayMs, signal);
+        // The settle delay is never cut short. The final check's member list is asked during its last part,
+        // so that its answer (which before a bootstrap comes only at its deadline) is in when the delay
+        // ends; the final round's discovery then runs after it, so everything else it sees is younger.
+        const delay = config.preBootstrapDelayMs;
+        const early = Math.min(delay, io.memberListDeadlineMs);
+        await sleep(delay - early, signal);
+        prefetched = io.startMemberList();
+        await sleep(early, signal);
         continue;
+      }
       case 'bootstrap': {
         if (config.dryRun) {
           log.info({ event: 'dry-run' }, 'dry run: this node would call Bootstrap now; not calling it (TALOS_AUTO_BOOTSTRAP_DRY_RUN=true)');

@@ -3,7 +3,12 @@
 import { status } from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
 import { discover, type DiscoveryResult } from '../discovery/discover.ts';
-import { discoveryPlan, type DiscoveryPlan } from '../discovery/targets.ts';
+import { inspectPeer, type InspectOptions } from '../discovery/inspect-peer.ts';
+import { controlPlaneAddresses } from '../discovery/members.ts';
+import type { MembersWatch } from '../discovery/members-watch.ts';
+import { discoveryPlan } from '../discovery/targets.ts';
+import { probeTcp } from '../discovery/tcp-probe.ts';
+import type { IPv4Prefix } from '../util/ipv4.ts';
 import type { ClientIdentities } from '../pki/client-identities.ts';
 import { mutualTlsCredentials, type ClientIdentity } from '../talos/channel.ts';
 import { classifyReadError } from '../talos/error-class.ts';
@@ -36,44 +41,92 @@ export interface EtcdView {
   error: string | undefined;
 }
 
-export class TalosView {
-  private readonly plan: DiscoveryPlan;
+/** What the members source contributed to a round. */
+export type MembersStatus =
+  | { kind: 'off' }
+  | { kind: 'known'; members: number; controlPlaneAddresses: number; via: 'watch' | 'list' }
+  | { kind: 'unknown'; reason: string };
 
+export interface Round {
+  /** memberList is `pending` when the member list had not answered by the time discovery finished. */
+  observation: Observation;
+  discovery: DiscoveryResult;
+  members: MembersStatus;
+  /** The member list's own outcome, for a runner that needs it before deciding. */
+  memberList: Promise<MemberListResult>;
+}
+
+export interface DiscoverySources {
+  members: MembersWatch | undefined;
+  /** The scan's prefixes (configured or detected); empty when the scan is off or found nothing to scan. */
+  scanPrefixes: IPv4Prefix[];
+}
+
+export class TalosView {
   constructor(
     private readonly config: Config,
     private readonly self: string,
     private readonly identities: ClientIdentities,
-  ) {
-    this.plan = discoveryPlan(config, self);
-  }
+    private readonly sources: DiscoverySources,
+  ) {}
 
   private client(address: string, identity: ClientIdentity, deadlineMs = this.config.scanTimeoutMs): NodeClient {
     return new NodeClient(address, this.config.apidPort, mutualTlsCredentials(address, identity), deadlineMs);
   }
 
-  async observe(): Promise<{ observation: Observation; discovery: DiscoveryResult }> {
+  /** The member list's deadline: before a bootstrap the query answers only when it passes. */
+  get memberListDeadlineMs(): number {
+    return memberListDeadlineMs(this.config.scanTimeoutMs);
+  }
+
+  /** Starts EtcdMemberList{query_local:false} now; the result never rejects. */
+  startMemberList(): Promise<MemberListResult> {
+    return this.memberList(this.identities.reader());
+  }
+
+  /**
+   * One round. The member list runs alongside (or was started earlier by the caller, see the runner's
+   * settle period); discovery's outcome does not wait for it.
+   */
+  async observe(memberList: Promise<MemberListResult> = this.startMemberList()): Promise<Round> {
     const identity = this.identities.reader();
-    // The member list is asked alongside discovery: before a bootstrap it takes its whole deadline.
-    const [discovery, memberList] = await Promise.all([
-      discover(this.plan, {
-        port: this.config.apidPort,
-        timeoutMs: this.config.scanTimeoutMs,
-        identity,
-        credentials: (address) => mutualTlsCredentials(address, identity),
-        concurrency: this.config.scanConcurrency,
-      }),
-      this.memberList(identity),
-    ]);
+    let settled: MemberListResult | undefined;
+    void memberList.then((r) => (settled = r));
+    const members = await this.membersStatus();
+    const plan = discoveryPlan(this.config, this.self, members.addresses, this.sources.scanPrefixes);
+    const inspect: InspectOptions = {
+      port: this.config.apidPort,
+      timeoutMs: this.config.scanTimeoutMs,
+      identity,
+      credentials: (address) => mutualTlsCredentials(address, identity),
+    };
+    const discovery = await discover(plan, this.config.scanConcurrency, {
+      connect: (address) => probeTcp(address, this.config.apidPort, this.config.scanTimeoutMs),
+      inspect: (address) => inspectPeer(address, inspect),
+    });
+    // Give an already-answered member list its turn on the event loop before looking.
+    await Promise.resolve();
     return {
       discovery,
+      members: members.status,
+      memberList,
       observation: {
         selfAddress: this.self,
         controlPlanes: discovery.controlPlanes,
         others: discovery.others,
         rejected: discovery.rejected,
-        memberList,
+        memberList: settled ?? { kind: 'pending' },
       },
     };
+  }
+
+  private async membersStatus(): Promise<{ status: MembersStatus; addresses: string[] }> {
+    const watch = this.sources.members;
+    if (!watch || !this.config.discovery.includes('members')) return { status: { kind: 'off' }, addresses: [] };
+    const snap = await watch.snapshot();
+    if (snap.kind === 'unknown') return { status: snap, addresses: [] };
+    const addresses = controlPlaneAddresses(snap.members, this.self);
+    return { status: { kind: 'known', members: snap.members.length, controlPlaneAddresses: addresses.length, via: snap.via }, addresses };
   }
 
   private async memberList(identity: ClientIdentity): Promise<MemberListResult> {
