@@ -106,15 +106,15 @@ export class MembersWatch {
       signal.addEventListener('abort', onAbort, { once: true });
       cancel = client.watchKind(MEMBERS, {
         event: (e) => {
-          const target = fresh.synced ? this.state : fresh;
-          const result = applyMemberEvent(target, { type: e.type as EventType, id: e.resource.id, spec: e.resource.spec, ...(e.error ? { error: e.error } : {}) });
+          const wasSynced = fresh.synced;
+          const result = applyMemberEvent(fresh, { type: e.type as EventType, id: e.resource.id, spec: e.resource.spec, ...(e.error ? { error: e.error } : {}) });
           if (result.kind === 'failed') return finish(result.reason);
-          if (!fresh.synced && e.type === 'BOOTSTRAPPED') {
+          if (!wasSynced && fresh.synced) {
             // The new stream's contents replace whatever an earlier stream had seen.
             this.state = fresh;
             this.opts.log.debug({ event: 'members-watch-synced', members: fresh.members.size }, `members watch synced: ${fresh.members.size} member(s)`);
           }
-          if (this.state.synced) this.announce();
+          if (fresh.synced) this.announce();
         },
         end: (err) => finish(err ? `${codeName(err.code)} ${err.details}` : 'stream ended by the server'),
       });
