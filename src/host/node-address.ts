@@ -6,12 +6,20 @@ import { networkInterfaces } from 'node:os';
 import type { HostPaths } from './paths.ts';
 import { defaultRouteAddress, detectScanPrefix, parseRouteTable, type InterfaceAddress, type RouteEntry, type ScanPrefixDetection } from './route-table.ts';
 
+/** What os.networkInterfaces() returns, reduced to the fields used; fixtures in tests have this shape. */
+export type OsInterfaces = Record<string, { address: string; family: string | number; internal: boolean; cidr: string | null }[] | undefined>;
+
 export function localInterfaces(): InterfaceAddress[] {
+  return toInterfaceAddresses(networkInterfaces());
+}
+
+export function toInterfaceAddresses(interfaces: OsInterfaces): InterfaceAddress[] {
   const out: InterfaceAddress[] = [];
-  for (const [iface, addrs] of Object.entries(networkInterfaces())) {
+  for (const [iface, addrs] of Object.entries(interfaces)) {
     for (const a of addrs ?? []) {
       const bits = a.cidr ? Number(a.cidr.split('/')[1]) : undefined;
-      out.push({ iface, address: a.address, family: a.family === 'IPv4' ? 'IPv4' : 'IPv6', internal: a.internal, ...(bits === undefined ? {} : { bits }) });
+      const family = a.family === 'IPv4' || a.family === 4 ? 'IPv4' : 'IPv6';
+      out.push({ iface, address: a.address, family, internal: a.internal, ...(bits === undefined || Number.isNaN(bits) ? {} : { bits }) });
     }
   }
   return out;
