@@ -6,6 +6,7 @@ import { readBootTime } from './host/boot-time.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
 import { detectNodeAddress, detectScanPrefixOnHost } from './host/node-address.ts';
 import { MembersWatch } from './discovery/members-watch.ts';
+import { concurrencyWithin, readOpenFilesLimit } from './host/fd-limit.ts';
 import { mutualTlsCredentials } from './talos/channel.ts';
 import type { IPv4Prefix } from './util/ipv4.ts';
 import { Wakeup } from './util/wakeup.ts';
@@ -146,7 +147,7 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
       config,
       log,
       self,
-      io: new TalosView(config, self, identities, { members, scanPrefixes }),
+      io: new TalosView(config, self, identities, { members, scanPrefixes, concurrency: scanConcurrency(config, log) }),
       signal,
       random: Math.random,
       wakeup,
@@ -157,6 +158,19 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   }
   log.info({ event: 'result', reason: result.reason }, `done: ${result.reason}`);
   return result.exitCode;
+}
+
+/** SCAN_CONCURRENCY, lowered (with a warning) when the open-file limit could not hold that many sockets. */
+function scanConcurrency(config: Config, log: Logger): number {
+  const limit = readOpenFilesLimit();
+  const n = concurrencyWithin(config.scanConcurrency, limit);
+  if (n < config.scanConcurrency) {
+    log.warn(
+      { event: 'scan-concurrency-capped', configured: config.scanConcurrency, used: n, openFilesLimit: limit },
+      `TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY=${config.scanConcurrency} needs more open files than the limit of ${limit}; probing ${n} at a time`,
+    );
+  }
+  return n;
 }
 
 /** SCAN_CIDR as configured, else the default-route interface's prefix; empty when the scan is off or finds none. */

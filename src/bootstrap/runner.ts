@@ -12,6 +12,7 @@ import { backoffDelay, type BackoffPolicy } from './core/backoff.ts';
 import { decide, type Decision, type WaitReason } from './core/decide.ts';
 import type { MemberListResult, Observation } from './core/observation.ts';
 import { oneCluster } from './core/one-cluster.ts';
+import { settlePlan } from './core/settle.ts';
 import type { Wakeup } from '../util/wakeup.ts';
 import { discoverySummary } from './discovery-summary.ts';
 import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
@@ -106,8 +107,11 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   let bootstrapAttempts = 0;
 
   let prefetched: Promise<MemberListResult> | undefined;
+  let bootstrapNotBefore = 0;
 
+  const now = ctx.now ?? Date.now;
   for (;;) {
+    const roundStart = now();
     const round: Round = await io.observe(prefetched);
     prefetched = undefined;
     const { discovery } = round;
@@ -130,7 +134,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
       log.warn({ event: 'peer-ignored', peer: u.address, reason: u.reason }, `ignoring ${u.address}: ${u.reason}`);
     }
     const summary = discoverySummary(config.discovery, discovery, round.members, observation.controlPlanes.length);
-    sources.note(summary.key, { event: 'discovery', counts: discovery.counts, members: round.members }, summary.message);
+    sources.note(summary.key, { event: 'discovery', counts: discovery.counts, members: round.members, discoveryMs: round.discoveryMs }, summary.message);
     decisions.note(`${d.kind}|${d.message}`, { event: 'decision', decision: d.kind, ...('reason' in d ? { reason: d.reason } : {}) }, d.message);
 
     switch (d.kind) {
@@ -138,21 +142,22 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         return confirmJoined(ctx, 'follower', observation);
       case 'wait': {
         armed = undefined;
-        const woken = await ctx.wakeup.sleep(waitInterval(config, d.reason), signal);
+        // Rounds start every interval: the time the round itself took counts towards the wait.
+        const woken = await ctx.wakeup.sleep(Math.max(0, waitInterval(config, d.reason) - (now() - roundStart)), signal);
         if (woken !== undefined) log.debug({ event: 'woken', reason: woken }, `discovery round now: ${woken}`);
         continue;
       }
       case 'arm': {
         armed = ctx.self;
         log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
-        // The settle delay is never cut short. The final check's member list is asked during its last part,
-        // so that its answer (which before a bootstrap comes only at its deadline) is in when the delay
-        // ends; the final round's discovery then runs after it, so everything else it sees is younger.
-        const delay = config.preBootstrapDelayMs;
-        const early = Math.min(delay, io.memberListDeadlineMs);
-        await sleep(delay - early, signal);
-        prefetched = io.startMemberList();
-        await sleep(early, signal);
+        const plan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, round.discoveryMs);
+        const armedAt = now();
+        bootstrapNotBefore = armedAt + plan.bootstrapNotBeforeMs;
+        prefetched = sleep(plan.memberListAtMs, signal).then(
+          () => io.startMemberList(),
+          (): MemberListResult => ({ kind: 'no-answer', message: 'stopped before asking' }),
+        );
+        await sleep(plan.discoveryAtMs, signal);
         continue;
       }
       case 'bootstrap': {
@@ -160,6 +165,8 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           log.info({ event: 'dry-run' }, 'dry run: this node would call Bootstrap now; not calling it (TALOS_AUTO_BOOTSTRAP_DRY_RUN=true)');
           return { exitCode: EXIT.OK, reason: 'dry run' };
         }
+        // The final round's evidence ends as the settle delay does; the call never comes before it.
+        if (now() < bootstrapNotBefore) await sleep(bootstrapNotBefore - now(), signal);
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
         try {
           await io.bootstrapSelf();

@@ -51,12 +51,16 @@ export interface Round {
   /** memberList is `pending` when the member list had not answered by the time discovery finished. */
   observation: Observation;
   discovery: DiscoveryResult;
+  /** How long probing took (all sources, scan included), for the round's log line. */
+  discoveryMs: number;
   members: MembersStatus;
   /** The member list's own outcome, for a runner that needs it before deciding. */
   memberList: Promise<MemberListResult>;
 }
 
 export interface DiscoverySources {
+  /** Probes in flight per pool: SCAN_CONCURRENCY within the open-file limit. */
+  concurrency: number;
   members: MembersWatch | undefined;
   /** The scan's prefixes (configured or detected); empty when the scan is off or found nothing to scan. */
   scanPrefixes: IPv4Prefix[];
@@ -100,14 +104,15 @@ export class TalosView {
       identity,
       credentials: (address) => mutualTlsCredentials(address, identity),
     };
-    const discovery = await discover(plan, this.config.scanConcurrency, {
+    const started = Date.now();
+    const discovery = await discover(plan, this.sources.concurrency, {
       connect: (address) => probeTcp(address, this.config.apidPort, this.config.scanTimeoutMs),
       inspect: (address) => inspectPeer(address, inspect),
     });
-    // Give an already-answered member list its turn on the event loop before looking.
-    await Promise.resolve();
+    const discoveryMs = Date.now() - started;
     return {
       discovery,
+      discoveryMs,
       members: members.status,
       memberList,
       observation: {

@@ -104,6 +104,9 @@ describe('members discovery across subnets', () => {
     const call = at((l) => l.event === 'bootstrap-call');
     expect(news).toBeGreaterThanOrEqual(0);
     expect([news < quorum, quorum < settle, settle < call]).toEqual([true, true, true]);
+    // The settle delay (1s here) is whole: the final check's probes may run in its last part, the call may not.
+    const ms = (l: LogLine | undefined) => Date.parse(String(l?.time));
+    expect(ms(after[call]) - ms(after[settle])).toBeGreaterThanOrEqual(1000);
     // Between the member's appearance and the call, no full scan interval passed: there was no other wait.
     expect(after.slice(news, call).filter((l) => l.event === 'decision' && l.reason === 'no-quorum')).toEqual([]);
     for (const d of [cp1, cp2, cp3]) expectNoScan(d);
