@@ -6,7 +6,7 @@ BUILD_STAMP := $(shell git describe --always --dirty 2>/dev/null || echo unknown
 SOURCES := $(shell find src proto -type f) package.json
 TEST_TIMEOUT_MS := 120000
 
-.PHONY: all deps build lint test test-unit test-e2e demo clean
+.PHONY: all deps build lint test test-unit test-e2e demo bench clean
 
 all: build
 
@@ -40,6 +40,13 @@ test: lint test-unit test-e2e
 
 demo: deps build
 	$(BUN) scripts/demo.ts
+
+# Not part of test: needs root, creates a private network namespace, takes about 11 minutes (BENCH_QUICK=1: 3).
+bench: deps build
+	@command -v nft >/dev/null || (apt-get update -qq && apt-get install -y -qq nftables)
+	@command -v ip >/dev/null || (apt-get update -qq && apt-get install -y -qq iproute2)
+	@command -v unshare >/dev/null || (apt-get update -qq && apt-get install -y -qq util-linux)
+	$(BUN) bench/run.ts
 
 clean:
 	rm -rf dist .tmp .tools-installed

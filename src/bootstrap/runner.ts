@@ -112,6 +112,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   const now = ctx.now ?? Date.now;
   for (;;) {
     const roundStart = now();
+    log.debug({ event: 'round-start' }, 'discovery round');
     const round: Round = await io.observe(prefetched);
     prefetched = undefined;
     const { discovery } = round;

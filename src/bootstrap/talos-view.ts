@@ -7,7 +7,8 @@ import { inspectPeer, type InspectOptions } from '../discovery/inspect-peer.ts';
 import { controlPlaneAddresses } from '../discovery/members.ts';
 import type { MembersWatch } from '../discovery/members-watch.ts';
 import { discoveryPlan } from '../discovery/targets.ts';
-import { probeTcp } from '../discovery/tcp-probe.ts';
+import { ConnectPool } from '../discovery/connect-pool.ts';
+import { probeTcp, type ConnectResult } from '../discovery/tcp-probe.ts';
 import type { IPv4Prefix } from '../util/ipv4.ts';
 import type { ClientIdentities } from '../pki/client-identities.ts';
 import { mutualTlsCredentials, type ClientIdentity } from '../talos/channel.ts';
@@ -67,12 +68,20 @@ export interface DiscoverySources {
 }
 
 export class TalosView {
+  /** Bare sockets polled together where libc is at hand; node:net otherwise. */
+  private readonly connectPool = ConnectPool.create();
+
   constructor(
     private readonly config: Config,
     private readonly self: string,
     private readonly identities: ClientIdentities,
     private readonly sources: DiscoverySources,
   ) {}
+
+  private connect(address: string): Promise<ConnectResult> {
+    const { apidPort, scanTimeoutMs } = this.config;
+    return this.connectPool ? this.connectPool.connect(address, apidPort, scanTimeoutMs) : probeTcp(address, apidPort, scanTimeoutMs);
+  }
 
   private client(address: string, identity: ClientIdentity, deadlineMs = this.config.scanTimeoutMs): NodeClient {
     return new NodeClient(address, this.config.apidPort, mutualTlsCredentials(address, identity), deadlineMs);
@@ -106,7 +115,7 @@ export class TalosView {
     };
     const started = Date.now();
     const discovery = await discover(plan, this.sources.concurrency, {
-      connect: (address) => probeTcp(address, this.config.apidPort, this.config.scanTimeoutMs),
+      connect: (address) => this.connect(address),
       inspect: (address) => inspectPeer(address, inspect),
     });
     const discoveryMs = Date.now() - started;

@@ -95,6 +95,10 @@ export class DaemonProcess {
     }
   }
 
+  get pid(): number {
+    return this.proc.pid;
+  }
+
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.proc.kill(signal);
   }
