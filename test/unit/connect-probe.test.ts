@@ -9,11 +9,17 @@ import { probeTcp } from '../../src/discovery/tcp-probe.ts';
 const HOST = '127.0.115.1';
 const OPEN_PORT = 50115;
 const CLOSED_PORT = 50116;
-let server: ReturnType<typeof Bun.listen> | undefined;
+let server: { stop(closeActive?: boolean): void } | undefined;
 let accepted = 0;
 
 beforeAll(() => {
-  server = Bun.listen({ hostname: HOST, port: OPEN_PORT, socket: { open: (s) => (accepted++, s.end()), data: () => undefined } });
+  server = Bun.listen({ hostname: HOST, port: OPEN_PORT, socket: {
+      open: (s) => {
+        accepted++;
+        s.end();
+      },
+      data: () => undefined,
+    } });
 });
 afterAll(() => server?.stop(true));
 
