@@ -19,8 +19,11 @@ import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
-  /** One round; `memberList` is a member-list query the caller started earlier (else one starts now). */
-  observe(memberList?: Promise<MemberListResult>): Promise<Round>;
+  /**
+   * One round; `memberList` is a member-list query the caller started earlier (else one starts now). With
+   * `takeEarly`, the round may be returned before its scan ends, once a partial observation satisfies it.
+   */
+  observe(memberList?: Promise<MemberListResult>, takeEarly?: (partial: Observation) => boolean): Promise<Round>;
   startMemberList(): Promise<MemberListResult>;
   readonly memberListDeadlineMs: number;
   bootstrapSelf(): Promise<void>;
@@ -81,6 +84,19 @@ function waitInterval(config: Config, reason: WaitReason): number {
   }
 }
 
+/** The promise's value, or Stopped as soon as a stop is requested (a /16 scan may take minutes to end). */
+function unlessStopped<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Stopped());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Stopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
+}
+
 type Raced<T> = { kind: 'value'; value: T } | { kind: 'woken'; reason: string };
 
 /** The promise's value, or the wakeup's reason if it rings first. A ring is never lost: either it wins here or stays kept. */
@@ -113,9 +129,9 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   for (;;) {
     const roundStart = now();
     log.debug({ event: 'round-start' }, 'discovery round');
-    const round: Round = await io.observe(prefetched);
+    // Arming may come before the scan ends: as soon as what is found so far is enough to arm.
+    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed }).kind === 'arm');
     prefetched = undefined;
-    const { discovery } = round;
     let observation = round.observation;
     let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
     if (observation.memberList.kind === 'pending' && d.kind !== 'arm' && d.kind !== 'bootstrapped') {
@@ -129,13 +145,17 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
       observation = { ...observation, memberList: outcome.value };
       d = decide({ observation, quorumNodes: config.quorumNodes, armed });
     }
-    for (const u of discovery.untrusted) {
-      if (untrustedLogged.has(u.address)) continue;
-      untrustedLogged.add(u.address);
-      log.warn({ event: 'peer-ignored', peer: u.address, reason: u.reason }, `ignoring ${u.address}: ${u.reason}`);
-    }
-    const summary = discoverySummary(config.discovery, discovery, round.members, observation.controlPlanes.length);
-    sources.note(summary.key, { event: 'discovery', counts: discovery.counts, members: round.members, discoveryMs: round.discoveryMs }, summary.message);
+    const logRound = (whole: Round) => {
+      for (const u of whole.discovery.untrusted) {
+        if (untrustedLogged.has(u.address)) continue;
+        untrustedLogged.add(u.address);
+        log.warn({ event: 'peer-ignored', peer: u.address, reason: u.reason }, `ignoring ${u.address}: ${u.reason}`);
+      }
+      const summary = discoverySummary(config.discovery, whole.discovery, whole.members, whole.observation.controlPlanes.length);
+      sources.note(summary.key, { event: 'discovery', counts: whole.discovery.counts, members: whole.members, discoveryMs: whole.discoveryMs }, summary.message);
+    };
+    // A round taken early is summed up once it is whole (in the settle delay), with its final counts.
+    if (!round.partial) logRound(round);
     decisions.note(`${d.kind}|${d.message}`, { event: 'decision', decision: d.kind, ...('reason' in d ? { reason: d.reason } : {}) }, d.message);
 
     switch (d.kind) {
@@ -151,14 +171,18 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
       case 'arm': {
         armed = ctx.self;
         log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
-        const plan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, round.discoveryMs);
         const armedAt = now();
-        bootstrapNotBefore = armedAt + plan.bootstrapNotBeforeMs;
-        prefetched = sleep(plan.memberListAtMs, signal).then(
+        const mlPlan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, 0);
+        bootstrapNotBefore = armedAt + mlPlan.bootstrapNotBeforeMs;
+        prefetched = sleep(mlPlan.memberListAtMs, signal).then(
           () => io.startMemberList(),
           (): MemberListResult => ({ kind: 'no-answer', message: 'stopped before asking' }),
         );
-        await sleep(plan.discoveryAtMs, signal);
+        // One round's probes at a time: the final round starts after this one is whole, timed by its length.
+        const whole = await unlessStopped(round.complete, signal);
+        if (round.partial) logRound(whole);
+        const plan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, whole.discoveryMs);
+        await sleep(Math.max(0, armedAt + plan.discoveryAtMs - now()), signal);
         continue;
       }
       case 'bootstrap': {

@@ -2,7 +2,7 @@
 // and the per-node etcd views used to confirm one cluster. All network I/O of the runner lives here.
 import { status } from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
-import { discover, type DiscoveryResult } from '../discovery/discover.ts';
+import { startDiscovery, type DiscoveryResult } from '../discovery/discover.ts';
 import { inspectPeer, type InspectOptions } from '../discovery/inspect-peer.ts';
 import { controlPlaneAddresses } from '../discovery/members.ts';
 import type { MembersWatch } from '../discovery/members-watch.ts';
@@ -57,6 +57,10 @@ export interface Round {
   members: MembersStatus;
   /** The member list's own outcome, for a runner that needs it before deciding. */
   memberList: Promise<MemberListResult>;
+  /** Taken before every probe ended (to arm early); `complete` gives the whole round. */
+  partial: boolean;
+  /** The whole round: this one itself, unless it was taken early, before the scan ended. */
+  complete: Promise<Round>;
 }
 
 export interface DiscoverySources {
@@ -101,7 +105,7 @@ export class TalosView {
    * One round. The member list runs alongside (or was started earlier by the caller, see the runner's
    * settle period); discovery's outcome does not wait for it.
    */
-  async observe(memberList: Promise<MemberListResult> = this.startMemberList()): Promise<Round> {
+  async observe(memberList: Promise<MemberListResult> = this.startMemberList(), takeEarly?: (partial: Observation) => boolean): Promise<Round> {
     const identity = this.identities.reader();
     let settled: MemberListResult | undefined;
     void memberList.then((r) => (settled = r));
@@ -114,24 +118,49 @@ export class TalosView {
       credentials: (address) => mutualTlsCredentials(address, identity),
     };
     const started = Date.now();
-    const discovery = await discover(plan, this.sources.concurrency, {
-      connect: (address) => this.connect(address),
-      inspect: (address) => inspectPeer(address, inspect),
-    });
-    const discoveryMs = Date.now() - started;
-    return {
-      discovery,
-      discoveryMs,
-      members: members.status,
-      memberList,
-      observation: {
-        selfAddress: this.self,
-        controlPlanes: discovery.controlPlanes,
-        others: discovery.others,
-        rejected: discovery.rejected,
-        memberList: settled ?? { kind: 'pending' },
-      },
+    const roundOf = (discovery: DiscoveryResult, complete: Promise<Round> | undefined): Round => {
+      const round: Round = {
+        discovery,
+        discoveryMs: Date.now() - started,
+        members: members.status,
+        memberList,
+        observation: {
+          selfAddress: this.self,
+          controlPlanes: discovery.controlPlanes,
+          others: discovery.others,
+          rejected: discovery.rejected,
+          memberList: settled ?? { kind: 'pending' },
+        },
+        partial: complete !== undefined,
+        complete: Promise.resolve(undefined as unknown as Round),
+      };
+      round.complete = complete ?? Promise.resolve(round);
+      return round;
     };
+
+    // A caller may take the round before the scan ends, as soon as the named targets are in and what has
+    // been found so far satisfies it (the runner: enough to arm). The rest of the round still completes.
+    let early: ((r: Round) => void) | undefined;
+    const earlyRound = new Promise<Round>((resolve) => (early = resolve));
+    let namedIn = false;
+    const offer = () => {
+      if (!takeEarly || !namedIn || !early) return;
+      const candidate = roundOf(run.partial(), full);
+      if (!takeEarly(candidate.observation)) return;
+      const resolve = early;
+      early = undefined;
+      resolve(candidate);
+    };
+    const run = startDiscovery(plan, this.sources.concurrency, { connect: (address) => this.connect(address), inspect: (address) => inspectPeer(address, inspect) }, offer);
+    const full = run.done.then((d) => roundOf(d, undefined));
+    run.namedDone.then(
+      () => {
+        namedIn = true;
+        offer();
+      },
+      () => undefined,
+    );
+    return Promise.race([full, earlyRound]);
   }
 
   private async membersStatus(): Promise<{ status: MembersStatus; addresses: string[] }> {

@@ -33,7 +33,21 @@ export function emptyCounts(): Record<TargetSource, SourceCount> {
   return { self: zero(), static: zero(), members: zero(), scan: zero() };
 }
 
+/** A round in progress: the final result, and the candidates found so far (for deciding early to arm). */
+export interface DiscoveryRun {
+  done: Promise<DiscoveryResult>;
+  /** Settles when every named target (self, static, members) has been inspected. */
+  namedDone: Promise<void>;
+  /** Candidates so far, merged by identity; counts are not final. */
+  partial(): DiscoveryResult;
+}
+
 export async function discover(plan: DiscoveryPlan, concurrency: number, steps: ScanSteps): Promise<DiscoveryResult> {
+  return startDiscovery(plan, concurrency, steps).done;
+}
+
+/** Starts a round; `onCandidate` is called each time a verified node is found. */
+export function startDiscovery(plan: DiscoveryPlan, concurrency: number, steps: ScanSteps, onCandidate?: () => void): DiscoveryRun {
   const result: DiscoveryResult = { controlPlanes: [], others: [], rejected: [], untrusted: [], counts: emptyCounts() };
   const named = namedTargets(plan);
   const tally = (sources: TargetSource[], inspection: Inspection) => {
@@ -57,6 +71,7 @@ export async function discover(plan: DiscoveryPlan, concurrency: number, steps: 
     }
     if (isControlPlaneType(inspection.candidate.machineType)) result.controlPlanes.push(inspection.candidate);
     else result.others.push(inspection.candidate);
+    onCandidate?.();
   };
 
   const namedResults = new Map<string, Inspection>();
@@ -70,17 +85,31 @@ export async function discover(plan: DiscoveryPlan, concurrency: number, steps: 
     tally(['scan'], inspection);
     record(address, inspection, false);
   });
-  const [, scanned] = await Promise.all([namedRound, scanRound]);
-  result.counts.scan.probed += scanned.probed;
-  // A named address inside a scanned prefix was found by the scan too; count it there without probing twice.
-  for (const [address, inspection] of namedResults) {
-    if (plan.scan.some((p) => inPrefix(address, p))) {
-      result.counts.scan.probed++;
-      tally(['scan'], inspection);
+  const done = (async () => {
+    const [, scanned] = await Promise.all([namedRound, scanRound]);
+    return finish(scanned.probed);
+  })();
+  const partial = (): DiscoveryResult => ({
+    controlPlanes: mergeByIdentity([...result.controlPlanes], plan.self),
+    others: [...result.others],
+    rejected: [...result.rejected],
+    untrusted: [...result.untrusted],
+    counts: structuredClone(result.counts),
+  });
+  return { done, namedDone: namedRound, partial };
+
+  function finish(scannedProbed: number): DiscoveryResult {
+    result.counts.scan.probed += scannedProbed;
+    // A named address inside a scanned prefix was found by the scan too; count it there without probing twice.
+    for (const [address, inspection] of namedResults) {
+      if (plan.scan.some((p) => inPrefix(address, p))) {
+        result.counts.scan.probed++;
+        tally(['scan'], inspection);
+      }
     }
+    result.controlPlanes = mergeByIdentity(result.controlPlanes, plan.self);
+    return result;
   }
-  result.controlPlanes = mergeByIdentity(result.controlPlanes, plan.self);
-  return result;
 }
 
 function inPrefix(address: string, prefix: { network: number; bits: number }): boolean {

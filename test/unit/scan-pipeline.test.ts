@@ -1,7 +1,7 @@
 // The scan pipeline, counted rather than timed: how many addresses are in flight at once, which addresses
 // get the expensive inspection, and that a /16 is walked lazily.
 import { describe, expect, test } from 'bun:test';
-import { discover } from '../../src/discovery/discover.ts';
+import { discover, startDiscovery } from '../../src/discovery/discover.ts';
 import type { Inspection } from '../../src/discovery/inspect-peer.ts';
 import { scan, type ScanSteps } from '../../src/discovery/scan.ts';
 import { parsePrefix } from '../../src/util/ipv4.ts';
@@ -111,5 +111,29 @@ describe('one round across sources', () => {
       members: { probed: 2, answered: 2, controlPlanes: 2 },
       scan: { probed: 14, answered: 3, controlPlanes: 3 },
     });
+  });
+});
+
+describe('a round in progress', () => {
+  test('candidates found so far are visible before the scan ends, and each one is announced', async () => {
+    const open = new Set(['10.0.0.2']);
+    const release: (() => void)[] = [];
+    const steps: ScanSteps = {
+      // Every dead address hangs until the test releases it, like a dropped SYN until its timeout.
+      connect: (a) => (open.has(a) ? Promise.resolve({ open: true }) : new Promise((r) => release.push(() => r({ open: false, reason: 'timeout' })))),
+      inspect: async (a): Promise<Inspection> => ({ kind: 'candidate', candidate: cp(a, 1, { identity: a }) }),
+    };
+    let announced = 0;
+    const run = startDiscovery({ self: '10.0.0.1', statics: [], members: [], scan: [parsePrefix('10.0.0.0/28')!] }, 32, steps, () => announced++);
+    let finished = false;
+    void run.done.then(() => (finished = true));
+    await run.namedDone;
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(finished).toBe(false);
+    expect(announced).toBe(2);
+    expect(run.partial().controlPlanes.map((c) => c.address).sort()).toEqual(['10.0.0.1', '10.0.0.2']);
+    for (const r of release.splice(0)) r();
+    const whole = await run.done;
+    expect(whole.counts.scan.probed).toBe(14);
   });
 });
