@@ -2,6 +2,7 @@
 // and a stop request still ends everything.
 import { describe, expect, test } from 'bun:test';
 import { Stopped } from '../../src/util/sleep.ts';
+import { raceWakeup, unlessStopped } from '../../src/util/race.ts';
 import { Wakeup } from '../../src/util/wakeup.ts';
 
 describe('wakeup', () => {
@@ -32,5 +33,26 @@ describe('wakeup', () => {
     await expect(slept).rejects.toBeInstanceOf(Stopped);
     w.ring('after');
     expect(w.take()).toBe('after');
+  });
+});
+
+describe('racing a slow answer against the doorbell', () => {
+  test('a ring first wins; the answer first wins and a later ring is kept, not swallowed', async () => {
+    const w = new Wakeup();
+    const signal = new AbortController().signal;
+    const never = new Promise<string>(() => undefined);
+    const raced = raceWakeup(never, w, signal);
+    w.ring('member 10.0.0.4');
+    expect(await raced).toEqual({ kind: 'woken', reason: 'member 10.0.0.4' });
+
+    expect(await raceWakeup(Promise.resolve('answer'), w, signal)).toEqual({ kind: 'value', value: 'answer' });
+    w.ring('later');
+    expect(w.take()).toBe('later');
+  });
+  test('a stop ends the wait for a whole round', async () => {
+    const stop = new AbortController();
+    const waiting = unlessStopped(new Promise<void>(() => undefined), stop.signal);
+    stop.abort();
+    await expect(waiting).rejects.toBeInstanceOf(Stopped);
   });
 });
