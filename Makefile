@@ -19,7 +19,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size version FORCE
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version FORCE
 
 all: build
 
@@ -125,6 +125,13 @@ test: lint test-unit test-e2e test-extension
 
 demo: deps build
 	$(BUN) scripts/demo.ts
+
+# Not part of test: needs root, creates a private network namespace, takes about 11 minutes (BENCH_QUICK=1: 3).
+bench: deps build
+	@command -v nft >/dev/null || (apt-get update -qq && apt-get install -y -qq nftables)
+	@command -v ip >/dev/null || (apt-get update -qq && apt-get install -y -qq iproute2)
+	@command -v unshare >/dev/null || (apt-get update -qq && apt-get install -y -qq util-linux)
+	$(BUN) bench/run.ts
 
 clean:
 	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed

@@ -30,7 +30,7 @@ const sim = await TalosSimulator.start({ nodes, hostRootDir: dir, joinDelayMs: 1
 console.log('autobootstrap demo: a simulated Talos cluster on loopback, the real daemons on every node\n');
 console.log('  node       address        role           boot time (SystemStat)');
 for (const n of nodes) console.log(`  ${n.name.padEnd(10)} ${n.ip.padEnd(14)} ${n.type.padEnd(14)} ${n.bootTime}${n.up === false ? '  (powered on later)' : ''}`);
-console.log('\n  Every daemon: TALOS_AUTO_BOOTSTRAP_QUORUM_NODES=3, SCAN_CIDR=' + `${SUBNET}.0/24` + '. Expect cp2 (oldest boot) to lead.\n');
+console.log('\n  Every daemon: TALOS_AUTO_BOOTSTRAP_QUORUM_NODES=3, DISCOVERY=members,scan,static, SCAN_CIDR=' + `${SUBNET}.0/24` + '. Expect cp2 (oldest boot) to lead.\n');
 
 sim.onEvent((e: SimEvent) => {
   switch (e.kind) {
@@ -55,7 +55,7 @@ sim.onEvent((e: SimEvent) => {
 const env = {
   TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3',
   TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${SUBNET}.0/24`,
-  TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
+  TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'members,scan,static',
   TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '2s',
   TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: '1s',
   TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '3s',

@@ -206,17 +206,14 @@ export function failurePause(env: Record<string, string | undefined>): number {
 /** Problems that only show in combination. */
 function crossChecks(config: Config, input: Record<string, string>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const scans = config.discovery.includes('scan') && config.scanCidrs !== undefined;
-  const statics = config.discovery.includes('static') && config.peers.length > 0;
-  if (config.quorumNodes > 1 && !scans && !statics) {
-    // Talos discovery members and route-table detection of the scan prefix are not part of this build,
-    // so without an explicit prefix or peer list a multi-node quorum could never be reached.
+  const finders = config.discovery.filter((d) => d !== 'static' || config.peers.length > 0);
+  if (config.quorumNodes > 1 && finders.length === 0) {
+    // Only the static source, with nothing in it: a multi-node quorum could never be reached.
     problems.push({
       variable: 'TALOS_AUTO_BOOTSTRAP_QUORUM_NODES',
       value: input.TALOS_AUTO_BOOTSTRAP_QUORUM_NODES,
       problem:
-        'a quorum above 1 needs a way to find peers: set TALOS_AUTO_BOOTSTRAP_SCAN_CIDR (with scan in TALOS_AUTO_BOOTSTRAP_DISCOVERY) ' +
-        'or TALOS_AUTO_BOOTSTRAP_PEERS (with static in TALOS_AUTO_BOOTSTRAP_DISCOVERY)',
+        'a quorum above 1 needs a way to find peers: add members or scan to TALOS_AUTO_BOOTSTRAP_DISCOVERY, or set TALOS_AUTO_BOOTSTRAP_PEERS',
     });
   }
   if (config.scanTimeoutMs >= config.scanIntervalMs) {

@@ -4,7 +4,12 @@ import { failurePause, loadConfig, type Config } from './config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { readBootTime } from './host/boot-time.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
-import { detectNodeAddress } from './host/node-address.ts';
+import { detectNodeAddress, detectScanPrefixOnHost } from './host/node-address.ts';
+import { MembersWatch } from './discovery/members-watch.ts';
+import { concurrencyWithin, readOpenFilesLimit } from './host/fd-limit.ts';
+import { mutualTlsCredentials } from './talos/channel.ts';
+import type { IPv4Prefix } from './util/ipv4.ts';
+import { Wakeup } from './util/wakeup.ts';
 import { hostPaths, type HostPaths } from './host/paths.ts';
 import { createLogger, type Logger } from './log.ts';
 import { readCredentials, type CredentialsRead } from './credentials/read-credentials.ts';
@@ -135,14 +140,40 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     return EXIT.FAILURE;
   }
 
-  const result = await runDaemonLoop({
-    config,
-    log,
-    self,
-    io: new TalosView(config, self, identities),
-    signal,
-    random: Math.random,
-  });
+  const scanPrefixes = scanPrefixesFor(config, paths, log);
+  const wakeup = new Wakeup();
+  // The members watch lives as long as the loop, not as long as the process.
+  const sourcesStop = new AbortController();
+  const stopSources = () => sourcesStop.abort();
+  signal.addEventListener('abort', stopSources, { once: true });
+  const members = config.discovery.includes('members')
+    ? new MembersWatch({
+        self,
+        port: config.apidPort,
+        credentials: () => mutualTlsCredentials(self, identities.reader()),
+        listDeadlineMs: config.scanTimeoutMs,
+        log,
+        wakeup,
+        signal: sourcesStop.signal,
+        random: Math.random,
+      })
+    : undefined;
+  members?.start();
+  let result;
+  try {
+    result = await runDaemonLoop({
+      config,
+      log,
+      self,
+      io: new TalosView(config, self, identities, { members, scanPrefixes, concurrency: scanConcurrency(config, log) }),
+      signal,
+      random: Math.random,
+      wakeup,
+    });
+  } finally {
+    signal.removeEventListener('abort', stopSources);
+    sourcesStop.abort();
+  }
   log.info({ event: 'result', reason: result.reason }, `done: ${result.reason}`);
   return result.exitCode;
 }
@@ -175,6 +206,39 @@ function logSources(read: CredentialsRead, log: Logger): void {
     return;
   }
   for (const s of read.attempts) log.error({ event: 'ca-source-failed', source: s.source, reason: s.reason }, `CA source ${s.source} failed: ${s.reason}`);
+}
+
+/** SCAN_CONCURRENCY, lowered (with a warning) when the open-file limit could not hold that many sockets. */
+function scanConcurrency(config: Config, log: Logger): number {
+  const limit = readOpenFilesLimit();
+  const n = concurrencyWithin(config.scanConcurrency, limit);
+  if (n < config.scanConcurrency) {
+    log.warn(
+      { event: 'scan-concurrency-capped', configured: config.scanConcurrency, used: n, openFilesLimit: limit },
+      `TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY=${config.scanConcurrency} needs more open files than the limit of ${limit}; probing ${n} at a time`,
+    );
+  }
+  return n;
+}
+
+/** SCAN_CIDR as configured, else the default-route interface's prefix; empty when the scan is off or finds none. */
+function scanPrefixesFor(config: Config, paths: HostPaths, log: Logger): IPv4Prefix[] {
+  if (!config.discovery.includes('scan')) return [];
+  if (config.scanCidrs) {
+    log.info({ event: 'scan-prefixes', prefixes: config.scanCidrs.map((p) => p.text), from: 'TALOS_AUTO_BOOTSTRAP_SCAN_CIDR' }, `scanning ${config.scanCidrs.map((p) => p.text).join(', ')} (TALOS_AUTO_BOOTSTRAP_SCAN_CIDR)`);
+    return config.scanCidrs;
+  }
+  const detected = detectScanPrefixOnHost(paths);
+  if (!detected.ok) {
+    log.warn({ event: 'scan-prefix-unknown', reason: detected.error }, `scan off: ${detected.error}; set TALOS_AUTO_BOOTSTRAP_SCAN_CIDR to scan`);
+    return [];
+  }
+  for (const w of detected.warnings) log.warn({ event: 'scan-prefix-warning' }, w);
+  log.info(
+    { event: 'scan-prefixes', prefixes: [detected.prefix.text], from: detected.source, iface: detected.iface },
+    `scanning ${detected.prefix.text}: the network of ${detected.iface} (${detected.address}), which carries the default route in ${detected.source}`,
+  );
+  return [detected.prefix];
 }
 
 async function waitForSecrets(paths: HostPaths, signal: AbortSignal): Promise<void> {

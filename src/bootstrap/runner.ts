@@ -10,14 +10,23 @@ import { compareIPv4 } from '../util/ipv4.ts';
 import { sleep, Stopped } from '../util/sleep.ts';
 import { backoffDelay, type BackoffPolicy } from './core/backoff.ts';
 import { decide, type Decision, type WaitReason } from './core/decide.ts';
-import type { Observation } from './core/observation.ts';
+import type { MemberListResult, Observation } from './core/observation.ts';
 import { oneCluster } from './core/one-cluster.ts';
-import type { DiscoveryResult } from '../discovery/discover.ts';
-import type { EtcdView, LocalEtcd } from './talos-view.ts';
+import { settlePlan } from './core/settle.ts';
+import { raceWakeup, unlessStopped } from '../util/race.ts';
+import type { Wakeup } from '../util/wakeup.ts';
+import { discoverySummary } from './discovery-summary.ts';
+import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
-  observe(): Promise<{ observation: Observation; discovery: DiscoveryResult }>;
+  /**
+   * One round; `memberList` is a member-list query the caller started earlier (else one starts now). With
+   * `takeEarly`, the round may be returned before its scan ends, once a partial observation satisfies it.
+   */
+  observe(memberList?: Promise<MemberListResult>, takeEarly?: (partial: Observation) => boolean): Promise<Round>;
+  startMemberList(): Promise<MemberListResult>;
+  readonly memberListDeadlineMs: number;
   bootstrapSelf(): Promise<void>;
   localEtcd(): Promise<LocalEtcd>;
   etcdViews(addresses: string[]): Promise<EtcdView[]>;
@@ -30,6 +39,8 @@ export interface RunnerContext {
   io: RunnerIO;
   signal: AbortSignal;
   random: () => number;
+  /** Rung by sources with news (a new member): ends the current wait so a round starts at once. */
+  wakeup: Wakeup;
   now?: () => number;
 }
 
@@ -83,41 +94,76 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   let armed: string | undefined;
   let bootstrapAttempts = 0;
 
-  for (;;) {
-    const { observation, discovery } = await io.observe();
-    for (const u of discovery.untrusted) {
-      if (untrustedLogged.has(u.address)) continue;
-      untrustedLogged.add(u.address);
-      log.warn({ event: 'peer-ignored', peer: u.address, reason: u.reason }, `ignoring ${u.address}: ${u.reason}`);
-    }
-    const c = discovery.counts;
-    sources.note(
-      JSON.stringify(c),
-      { event: 'discovery', counts: c },
-      `discovery: self ${c.self.controlPlanes ? 'verified' : 'not verified'}; static ${c.static.answered}/${c.static.probed} answered; ` +
-        `scan ${c.scan.answered}/${c.scan.probed} answered; ${observation.controlPlanes.length} verified control plane(s)`,
-    );
+  let prefetched: Promise<MemberListResult> | undefined;
+  let bootstrapNotBefore = 0;
 
-    const d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
+  const now = ctx.now ?? Date.now;
+  for (;;) {
+    const roundStart = now();
+    log.debug({ event: 'round-start' }, 'discovery round');
+    // Arming may come before the scan ends: as soon as what is found so far is enough to arm.
+    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed }).kind === 'arm');
+    prefetched = undefined;
+    let observation = round.observation;
+    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    if (observation.memberList.kind === 'pending' && d.kind !== 'arm' && d.kind !== 'bootstrapped') {
+      // The member list answers only at its deadline before a bootstrap. Wait for it, unless a source
+      // brings news first: then this round is stale and a fresh one starts at once.
+      const outcome = await raceWakeup(round.memberList, ctx.wakeup, signal);
+      if (outcome.kind === 'woken') {
+        log.debug({ event: 'round-restarted', reason: outcome.reason }, `new discovery round at once: ${outcome.reason}`);
+        continue;
+      }
+      observation = { ...observation, memberList: outcome.value };
+      d = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    }
+    const logRound = (whole: Round) => {
+      for (const u of whole.discovery.untrusted) {
+        if (untrustedLogged.has(u.address)) continue;
+        untrustedLogged.add(u.address);
+        log.warn({ event: 'peer-ignored', peer: u.address, reason: u.reason }, `ignoring ${u.address}: ${u.reason}`);
+      }
+      const summary = discoverySummary(config.discovery, whole.discovery, whole.members, whole.observation.controlPlanes.length);
+      sources.note(summary.key, { event: 'discovery', counts: whole.discovery.counts, members: whole.members, discoveryMs: whole.discoveryMs }, summary.message);
+    };
+    // A round taken early is summed up once it is whole (in the settle delay), with its final counts.
+    if (!round.partial) logRound(round);
     decisions.note(`${d.kind}|${d.message}`, { event: 'decision', decision: d.kind, ...('reason' in d ? { reason: d.reason } : {}) }, d.message);
 
     switch (d.kind) {
       case 'bootstrapped':
         return confirmJoined(ctx, 'follower', observation);
-      case 'wait':
+      case 'wait': {
         armed = undefined;
-        await sleep(waitInterval(config, d.reason), signal);
+        // Rounds start every interval: the time the round itself took counts towards the wait.
+        const woken = await ctx.wakeup.sleep(Math.max(0, waitInterval(config, d.reason) - (now() - roundStart)), signal);
+        if (woken !== undefined) log.debug({ event: 'woken', reason: woken }, `discovery round now: ${woken}`);
         continue;
-      case 'arm':
+      }
+      case 'arm': {
         armed = ctx.self;
         log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
-        await sleep(config.preBootstrapDelayMs, signal);
+        const armedAt = now();
+        const mlPlan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, 0);
+        bootstrapNotBefore = armedAt + mlPlan.bootstrapNotBeforeMs;
+        prefetched = sleep(mlPlan.memberListAtMs, signal).then(
+          () => io.startMemberList(),
+          (): MemberListResult => ({ kind: 'no-answer', message: 'stopped before asking' }),
+        );
+        // One round's probes at a time: the final round starts after this one is whole, timed by its length.
+        const whole = await unlessStopped(round.complete, signal);
+        if (round.partial) logRound(whole);
+        const plan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, whole.discoveryMs);
+        await sleep(Math.max(0, armedAt + plan.discoveryAtMs - now()), signal);
         continue;
+      }
       case 'bootstrap': {
         if (config.dryRun) {
           log.info({ event: 'dry-run' }, 'dry run: this node would call Bootstrap now; not calling it (TALOS_AUTO_BOOTSTRAP_DRY_RUN=true)');
           return { exitCode: EXIT.OK, reason: 'dry run' };
         }
+        // The final round's evidence ends as the settle delay does; the call never comes before it.
+        if (now() < bootstrapNotBefore) await sleep(bootstrapNotBefore - now(), signal);
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
         try {
           await io.bootstrapSelf();

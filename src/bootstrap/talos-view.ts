@@ -2,8 +2,14 @@
 // and the per-node etcd views used to confirm one cluster. All network I/O of the runner lives here.
 import { status } from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
-import { discover, type DiscoveryResult } from '../discovery/discover.ts';
-import { discoveryPlan, type DiscoveryPlan } from '../discovery/targets.ts';
+import { startDiscovery, type DiscoveryResult } from '../discovery/discover.ts';
+import { inspectPeer, type InspectOptions } from '../discovery/inspect-peer.ts';
+import { controlPlaneAddresses } from '../discovery/members.ts';
+import type { MembersWatch } from '../discovery/members-watch.ts';
+import { discoveryPlan } from '../discovery/targets.ts';
+import { ConnectPool } from '../discovery/connect-pool.ts';
+import { probeTcp, type ConnectResult } from '../discovery/tcp-probe.ts';
+import type { IPv4Prefix } from '../util/ipv4.ts';
 import type { ClientIdentities } from '../pki/client-identities.ts';
 import { mutualTlsCredentials, type ClientIdentity } from '../talos/channel.ts';
 import { classifyReadError } from '../talos/error-class.ts';
@@ -38,44 +44,134 @@ export interface EtcdView {
   error: string | undefined;
 }
 
+/** What the members source contributed to a round. */
+export type MembersStatus =
+  | { kind: 'off' }
+  | { kind: 'known'; members: number; controlPlaneAddresses: number; via: 'watch' | 'list' }
+  | { kind: 'unknown'; reason: string };
+
+export interface Round {
+  /** memberList is `pending` when the member list had not answered by the time discovery finished. */
+  observation: Observation;
+  discovery: DiscoveryResult;
+  /** How long probing took (all sources, scan included), for the round's log line. */
+  discoveryMs: number;
+  members: MembersStatus;
+  /** The member list's own outcome, for a runner that needs it before deciding. */
+  memberList: Promise<MemberListResult>;
+  /** Taken before every probe ended (to arm early); `complete` gives the whole round. */
+  partial: boolean;
+  /** The whole round: this one itself, unless it was taken early, before the scan ended. */
+  complete: Promise<Round>;
+}
+
+export interface DiscoverySources {
+  /** Probes in flight per pool: SCAN_CONCURRENCY within the open-file limit. */
+  concurrency: number;
+  members: MembersWatch | undefined;
+  /** The scan's prefixes (configured or detected); empty when the scan is off or found nothing to scan. */
+  scanPrefixes: IPv4Prefix[];
+}
+
 export class TalosView {
-  private readonly plan: DiscoveryPlan;
+  /** Bare sockets polled together where libc is at hand; node:net otherwise. */
+  private readonly connectPool = ConnectPool.create();
 
   constructor(
     private readonly config: Config,
     private readonly self: string,
     private readonly identities: ClientIdentities,
-  ) {
-    this.plan = discoveryPlan(config, self);
+    private readonly sources: DiscoverySources,
+  ) {}
+
+  private connect(address: string): Promise<ConnectResult> {
+    const { apidPort, scanTimeoutMs } = this.config;
+    return this.connectPool ? this.connectPool.connect(address, apidPort, scanTimeoutMs) : probeTcp(address, apidPort, scanTimeoutMs);
   }
 
   private client(address: string, identity: ClientIdentity, deadlineMs = this.config.scanTimeoutMs): NodeClient {
     return new NodeClient(address, this.config.apidPort, mutualTlsCredentials(address, identity), deadlineMs);
   }
 
-  async observe(): Promise<{ observation: Observation; discovery: DiscoveryResult }> {
+  /** The member list's deadline: before a bootstrap the query answers only when it passes. */
+  get memberListDeadlineMs(): number {
+    return memberListDeadlineMs(this.config.scanTimeoutMs);
+  }
+
+  /** Starts EtcdMemberList{query_local:false} now; the result never rejects. */
+  startMemberList(): Promise<MemberListResult> {
+    return this.memberList(this.identities.reader());
+  }
+
+  /**
+   * One round. The member list runs alongside (or was started earlier by the caller, see the runner's
+   * settle period); discovery's outcome does not wait for it.
+   */
+  async observe(memberList: Promise<MemberListResult> = this.startMemberList(), takeEarly?: (partial: Observation) => boolean): Promise<Round> {
     const identity = this.identities.reader();
-    // The member list is asked alongside discovery: before a bootstrap it takes its whole deadline.
-    const [discovery, memberList] = await Promise.all([
-      discover(this.plan, {
-        port: this.config.apidPort,
-        timeoutMs: this.config.scanTimeoutMs,
-        identity,
-        credentials: (address) => mutualTlsCredentials(address, identity),
-        concurrency: this.config.scanConcurrency,
-      }),
-      this.memberList(identity),
-    ]);
-    return {
-      discovery,
-      observation: {
-        selfAddress: this.self,
-        controlPlanes: discovery.controlPlanes,
-        others: discovery.others,
-        rejected: discovery.rejected,
-        memberList,
-      },
+    let settled: MemberListResult | undefined;
+    void memberList.then((r) => (settled = r));
+    const members = await this.membersStatus();
+    const plan = discoveryPlan(this.config, this.self, members.addresses, this.sources.scanPrefixes);
+    const inspect: InspectOptions = {
+      port: this.config.apidPort,
+      timeoutMs: this.config.scanTimeoutMs,
+      identity,
+      credentials: (address) => mutualTlsCredentials(address, identity),
     };
+    const started = Date.now();
+    const roundOf = (discovery: DiscoveryResult, complete: Promise<Round> | undefined): Round => {
+      const round: Round = {
+        discovery,
+        discoveryMs: Date.now() - started,
+        members: members.status,
+        memberList,
+        observation: {
+          selfAddress: this.self,
+          controlPlanes: discovery.controlPlanes,
+          others: discovery.others,
+          rejected: discovery.rejected,
+          memberList: settled ?? { kind: 'pending' },
+        },
+        partial: complete !== undefined,
+        complete: Promise.resolve(undefined as unknown as Round),
+      };
+      round.complete = complete ?? Promise.resolve(round);
+      return round;
+    };
+
+    // A caller may take the round before the scan ends, as soon as the named targets are in and what has
+    // been found so far satisfies it (the runner: enough to arm). The rest of the round still completes.
+    let early: ((r: Round) => void) | undefined;
+    const earlyRound = new Promise<Round>((resolve) => (early = resolve));
+    let namedIn = false;
+    const offer = () => {
+      if (!takeEarly || !namedIn || !early) return;
+      const candidate = roundOf(run.partial(), full);
+      if (!takeEarly(candidate.observation)) return;
+      const resolve = early;
+      early = undefined;
+      resolve(candidate);
+    };
+    const run = startDiscovery(plan, this.sources.concurrency, { connect: (address) => this.connect(address), inspect: (address) => inspectPeer(address, inspect) }, offer);
+    const full = run.done.then((d) => roundOf(d, undefined));
+    run.namedDone.then(
+      () => {
+        namedIn = true;
+        offer();
+      },
+      () => undefined,
+    );
+    return Promise.race([full, earlyRound]);
+  }
+
+  private async membersStatus(): Promise<{ status: MembersStatus; addresses: string[] }> {
+    const watch = this.sources.members;
+    if (!watch || !this.config.discovery.includes('members')) return { status: { kind: 'off' }, addresses: [] };
+    const snap = await watch.snapshot();
+    if (snap.kind === 'unknown') return { status: snap, addresses: [] };
+    const addresses = controlPlaneAddresses(snap.members, this.self);
+    return { status: { kind: 'known', members: snap.members.length, controlPlaneAddresses: addresses.length, via: snap.via }, addresses };
   }
 
   private async memberList(identity: ClientIdentity): Promise<MemberListResult> {

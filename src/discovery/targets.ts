@@ -1,30 +1,38 @@
-// Which addresses a discovery round inspects, and which source named each. Scan ranges stay lazy.
+// Which addresses a discovery round inspects, and which sources named each. The named ones (this node,
+// static peers, control-plane members) are few and known; the scan's prefixes stay lazy (see scan.ts).
 import type { Config } from '../config.ts';
-import { hostsOf, type IPv4Prefix } from '../util/ipv4.ts';
+import type { IPv4Prefix } from '../util/ipv4.ts';
 
-export type TargetSource = 'self' | 'static' | 'scan';
+export type TargetSource = 'self' | 'static' | 'members' | 'scan';
 
 export interface DiscoveryPlan {
   self: string;
   statics: string[];
+  /** Control-plane members' addresses as of this round. */
+  members: string[];
   scan: IPv4Prefix[];
 }
 
-export function discoveryPlan(config: Config, self: string): DiscoveryPlan {
+/** The round's plan; members and scan prefixes are supplied per round (they may change). */
+export function discoveryPlan(config: Config, self: string, members: string[], scanPrefixes: IPv4Prefix[]): DiscoveryPlan {
   return {
     self,
     statics: config.discovery.includes('static') ? config.peers.filter((p) => p !== self) : [],
-    scan: config.discovery.includes('scan') ? (config.scanCidrs ?? []) : [],
+    members: config.discovery.includes('members') ? members.filter((m) => m !== self) : [],
+    scan: config.discovery.includes('scan') ? scanPrefixes : [],
   };
 }
 
-/** Every address once: self first, then static peers, then scanned hosts (overlapping prefixes included). */
-export function* targetsOf(plan: DiscoveryPlan): Generator<{ address: string; source: TargetSource }> {
-  const yielded = new Set<string>();
-  const fresh = (address: string): boolean => !yielded.has(address) && (yielded.add(address), true);
-  if (fresh(plan.self)) yield { address: plan.self, source: 'self' };
-  for (const address of plan.statics) if (fresh(address)) yield { address, source: 'static' };
-  for (const prefix of plan.scan) {
-    for (const address of hostsOf(prefix)) if (fresh(address)) yield { address, source: 'scan' };
-  }
+/** Every named address once, with every source that named it (self first, then static, then members). */
+export function namedTargets(plan: DiscoveryPlan): Map<string, TargetSource[]> {
+  const named = new Map<string, TargetSource[]>();
+  const add = (address: string, source: TargetSource) => {
+    const sources = named.get(address) ?? [];
+    if (!sources.includes(source)) sources.push(source);
+    named.set(address, sources);
+  };
+  add(plan.self, 'self');
+  for (const a of plan.statics) add(a, 'static');
+  for (const a of plan.members) add(a, 'members');
+  return named;
 }

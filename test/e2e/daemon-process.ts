@@ -97,6 +97,10 @@ export class DaemonProcess {
     }
   }
 
+  get pid(): number {
+    return this.proc.pid;
+  }
+
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.proc.kill(signal);
   }

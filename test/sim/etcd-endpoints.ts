@@ -35,7 +35,7 @@ export function controlPlaneEndpoints(node: SimNode): SimNode[] {
   const peers = node.world.nodesOf(node.group).filter((n) => n.isControlPlane);
   const endpoints = new Set<SimNode>();
   if (node.world.discoveryEnabled(node.group)) {
-    for (const n of peers) endpoints.add(n);
+    for (const n of peers) if (n.registered) endpoints.add(n);
   }
   // kube-apiserver endpoints: control planes whose etcd (and so kube-apiserver) runs.
   for (const n of peers) if (n.isUp && n.etcd.running) endpoints.add(n);

@@ -35,11 +35,11 @@ function machineStatus(node: SimNode): unknown {
 
 function members(node: SimNode): ResourceModel[] {
   if (node.maintenance || !node.world.discoveryEnabled(node.group)) return [];
-  // Discovery (service registry) knows every configured node of the cluster, including this one and nodes
-  // that are down (affiliates expire only after 30 minutes).
+  // Discovery (service registry) knows every node of the cluster that ever ran with its config, including
+  // this one and nodes that went down since (affiliates expire only after 30 minutes).
   return node.world
     .nodesOf(node.group)
-    .filter((n) => !n.maintenance)
+    .filter((n) => !n.maintenance && n.registered)
     .map((n) =>
       model(TYPES.member, 'cluster', n.name, 'cluster.MemberController', {
         nodeId: n.nodeId,

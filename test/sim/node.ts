@@ -118,6 +118,12 @@ export class SimNode {
   legacyNonControlPlaneError: boolean;
   /** Set once etcd first runs after boot: the boot sequence is over and the stage is `running`. */
   bootCompleted = false;
+  /**
+   * Set when the node first runs with its machine config: from then on it is an affiliate in cluster
+   * discovery (and so a Member on every node) until affiliates expire, which outlasts any test. A node that
+   * never booted with its config is nobody's member.
+   */
+  registered = false;
   /** The machine config text (config.yaml); set by the simulator. */
   machineConfig = '';
   /** Set while the node runs (listens); down nodes refuse connections. */

@@ -504,6 +504,7 @@ export class TalosSimulator implements World {
 
   private async bringUp(node: SimNode): Promise<void> {
     await node.listen();
+    if (!node.maintenance) node.registered = true;
     node.appendLog('machined', node.isControlPlane && !node.etcd.clusterId ? 'etcd is waiting to join the cluster' : 'boot sequence started');
     this.recorder.emitEvent({ kind: 'node-up', at: new Date(), node: node.name });
     // A node with etcd data restarts its etcd member; without data it waits to join (scheduleJoins).

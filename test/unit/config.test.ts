@@ -89,13 +89,24 @@ describe('loadConfig', () => {
   });
 
   test('a multi-node quorum without a way to find peers is a configuration error', () => {
-    const r = loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3' });
+    // Only the static source, with no peers in it.
+    const r = loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3', TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'static' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.problems[0]?.problem).toContain('TALOS_AUTO_BOOTSTRAP_SCAN_CIDR');
-    expect(loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3', TALOS_AUTO_BOOTSTRAP_PEERS: '10.0.0.2' }).ok).toBe(true);
-    expect(loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '1' }).ok).toBe(true);
+    if (!r.ok) expect(r.problems[0]?.problem).toContain('TALOS_AUTO_BOOTSTRAP_PEERS');
     // A prefix is no help when the scan source is switched off.
     expect(loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'static' }).ok).toBe(false);
+    expect(loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3', TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'static', TALOS_AUTO_BOOTSTRAP_PEERS: '10.0.0.2' }).ok).toBe(true);
+    expect(loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '1', TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'static' }).ok).toBe(true);
+  });
+
+  test('by default peers come from members and a scan of the detected prefix: nothing else is required', () => {
+    const r = loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3' });
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.config.discovery).toEqual(['members', 'scan', 'static']);
+      expect(r.config.scanCidrs).toBeUndefined();
+    }
+    expect(loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3', TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'members' }).ok).toBe(true);
   });
 
   test('prefixes: several, a bare address is a /32, /16 is the widest', () => {

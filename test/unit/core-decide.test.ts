@@ -98,3 +98,22 @@ describe('member list deadline (Talos waits for a ready etcd endpoint until the 
     expect(clusterState(obs('10.0.0.1', running, { memberList: { kind: 'timed-out', message: 'deadline' } })).state).toBe('bootstrapped');
   });
 });
+
+describe('a member list still outstanding', () => {
+  const three = () => [cp('10.0.0.1', 1), cp('10.0.0.2', 2), cp('10.0.0.3', 3)];
+  test('is enough to arm: arming only starts the settle delay', () => {
+    const o = obs('10.0.0.1', three(), { memberList: { kind: 'pending' } });
+    expect(decide({ observation: o, quorumNodes: 3, armed: undefined }).kind).toBe('arm');
+  });
+  test('is never enough to bootstrap: the armed leader waits for the answer', () => {
+    const o = obs('10.0.0.1', three(), { memberList: { kind: 'pending' } });
+    expect(decide({ observation: o, quorumNodes: 3, armed: '10.0.0.1' })).toMatchObject({ kind: 'wait', reason: 'unknown' });
+    expect(clusterState(o)).toMatchObject({ state: 'unknown', awaitingMemberList: true });
+  });
+  test('does not hide other unknowns or a running etcd', () => {
+    const silent = [cp('10.0.0.1', 1), cp('10.0.0.2', 2, { etcd: 'unknown' }), cp('10.0.0.3', 3)];
+    expect(decide({ observation: obs('10.0.0.1', silent, { memberList: { kind: 'pending' } }), quorumNodes: 3, armed: undefined }).kind).toBe('wait');
+    const running = [cp('10.0.0.1', 1), cp('10.0.0.2', 2, { etcd: 'running' }), cp('10.0.0.3', 3)];
+    expect(decide({ observation: obs('10.0.0.1', running, { memberList: { kind: 'pending' } }), quorumNodes: 3, armed: undefined }).kind).toBe('bootstrapped');
+  });
+});

@@ -41,10 +41,13 @@ function simulate(seed: number, nodeCount: number, quorum: number, steps: number
     const clusterExists = world.clusters.length > 0;
     const r = rnd();
     // The member list may fail even when a cluster exists (etcd still starting, endpoints not discovered).
+    // `pending`: the round decided before the member list answered (arming may go ahead, bootstrapping not).
     const memberList: MemberListResult =
       r < 0.1
         ? { kind: 'no-answer', message: 'unavailable' }
-        : r < 0.3
+        : r < 0.2
+          ? { kind: 'pending' }
+          : r < 0.3
           ? { kind: 'timed-out', message: 'deadline' }
           : clusterExists && r < 0.6
             ? { kind: 'ok', memberIds: ['1'] }

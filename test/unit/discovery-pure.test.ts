@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test';
 import { decide } from '../../src/bootstrap/core/decide.ts';
 import { etcdStateFromServices } from '../../src/discovery/inspect-peer.ts';
 import { mergeByIdentity } from '../../src/discovery/merge-identities.ts';
-import { targetsOf } from '../../src/discovery/targets.ts';
+import { scanAddresses } from '../../src/discovery/scan.ts';
+import { namedTargets } from '../../src/discovery/targets.ts';
 import { parsePrefix } from '../../src/util/ipv4.ts';
 import { cp, obs } from './core-fixtures.ts';
 
@@ -24,11 +25,22 @@ describe('one node, one vote', () => {
     const seen = mergeByIdentity([cp('10.0.0.1', 1, { identity: 'A' }), cp('10.0.0.2', 2, { identity: 'B' }), cp('10.0.0.3', 2, { identity: 'B' })], '10.0.0.1');
     expect(decide({ observation: obs('10.0.0.1', seen), quorumNodes: 3, armed: '10.0.0.1' }).kind).toBe('wait');
   });
-  test('overlapping prefixes yield each address once', () => {
-    const plan = { self: '10.0.0.1', statics: ['10.0.0.2', '10.0.0.2'], scan: [parsePrefix('10.0.0.0/24')!, parsePrefix('10.0.0.0/25')!] };
-    const all = [...targetsOf(plan)].map((t) => t.address);
-    expect(all).toHaveLength(254);
-    expect(new Set(all).size).toBe(254);
+  test('overlapping prefixes yield each address once; named addresses are left to their sources', () => {
+    const all = [...scanAddresses([parsePrefix('10.0.0.0/24')!, parsePrefix('10.0.0.0/25')!, parsePrefix('10.0.0.0/24')!], new Set(['10.0.0.1', '10.0.0.2']))];
+    expect(all).toHaveLength(252);
+    expect(new Set(all).size).toBe(252);
+    expect(all).not.toContain('10.0.0.1');
+  });
+  test('a /32 is one host; disjoint prefixes are both walked', () => {
+    expect([...scanAddresses([parsePrefix('10.0.0.7/32')!, parsePrefix('10.0.1.0/30')!], new Set())]).toEqual(['10.0.0.7', '10.0.1.1', '10.0.1.2']);
+  });
+  test('named targets: each address once, with every source that named it, self first', () => {
+    const named = namedTargets({ self: '10.0.0.1', statics: ['10.0.0.2', '10.0.0.2'], members: ['10.0.0.2', '10.0.0.3'], scan: [] });
+    expect([...named]).toEqual([
+      ['10.0.0.1', ['self']],
+      ['10.0.0.2', ['static', 'members']],
+      ['10.0.0.3', ['members']],
+    ]);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBootTime } from '../../src/host/boot-time.ts';
 import { detectRole } from '../../src/host/control-plane.ts';
+import { concurrencyWithin, openFilesLimit } from '../../src/host/fd-limit.ts';
 import { detectNodeAddress } from '../../src/host/node-address.ts';
 import { hostPaths } from '../../src/host/paths.ts';
 import { defaultRouteAddress, parseRouteTable, type InterfaceAddress } from '../../src/host/route-table.ts';
@@ -60,5 +61,21 @@ describe('host facts', () => {
     expect(detectRole(paths, 'controlplane').role).toBe('pending');
     writeFileSync(join(paths.etcdSecrets, 'ca.crt'), '-----BEGIN CERTIFICATE-----\n');
     expect(detectRole(paths, undefined).role).toBe('controlplane');
+  });
+});
+
+describe('open-file limit bounds the scan concurrency', () => {
+  const limits = (soft: string, hard: string) =>
+    `Limit                     Soft Limit           Hard Limit           Units     \nMax processes             63704                63704                processes \nMax open files            ${soft.padEnd(21)}${hard.padEnd(21)}files     \n`;
+  test('parsed from /proc/self/limits', () => {
+    expect(openFilesLimit(limits('1024', '1048576'))).toBe(1024);
+    expect(openFilesLimit(limits('unlimited', 'unlimited'))).toBeUndefined();
+    expect(openFilesLimit('nothing here')).toBeUndefined();
+  });
+  test('4096 fits a generous limit, is cut to what a 1024 limit allows, never below 1', () => {
+    expect(concurrencyWithin(4096, 1_048_576)).toBe(4096);
+    expect(concurrencyWithin(4096, 1024)).toBe(384);
+    expect(concurrencyWithin(4096, 100)).toBe(1);
+    expect(concurrencyWithin(256, undefined)).toBe(256);
   });
 });

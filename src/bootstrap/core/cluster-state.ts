@@ -4,9 +4,16 @@ import type { ClusterState, Observation } from './observation.ts';
 export interface ClusterStateView {
   state: ClusterState;
   why: string;
+  /** Unknown only because the member list has not answered yet: everything else says "not bootstrapped". */
+  awaitingMemberList?: boolean;
 }
 
 export function clusterState(obs: Observation): ClusterStateView {
+  if (obs.memberList.kind === 'pending') {
+    const rest = clusterState({ ...obs, memberList: { kind: 'failed', message: 'pending' } });
+    if (rest.state !== 'not-bootstrapped') return rest;
+    return { state: 'unknown', why: 'no verified control plane runs etcd; the etcd member list has not answered yet', awaitingMemberList: true };
+  }
   const running = obs.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address);
   if (running.length > 0) return { state: 'bootstrapped', why: `etcd runs on ${running.join(', ')}` };
   if (obs.memberList.kind === 'ok') {

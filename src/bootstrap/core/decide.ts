@@ -51,7 +51,10 @@ export function decide({ observation: obs, quorumNodes, armed }: DecideInput): D
       message: `quorum ${q.have}/${q.need}: have ${q.seen.join(', ') || 'none'}; waiting for ${plural(short, 'more control plane', 'more control planes')}${missing}`,
     };
   }
-  if (cluster.state === 'unknown') {
+  // Arming may go ahead while only the member list is outstanding (it answers at its deadline before a
+  // bootstrap); the final check may not.
+  const mayArmOnly = cluster.state === 'unknown' && cluster.awaitingMemberList === true && armed !== obs.selfAddress;
+  if (cluster.state === 'unknown' && !mayArmOnly) {
     return { kind: 'wait', reason: 'unknown', message: `cannot tell whether the cluster is bootstrapped: ${cluster.why}` };
   }
   const self = obs.controlPlanes.find((c) => c.address === obs.selfAddress);
@@ -79,6 +82,9 @@ export function decide({ observation: obs, quorumNodes, armed }: DecideInput): D
   }
   if (armed !== self.address) {
     return { kind: 'arm', message: `quorum ${q.have}/${q.need} reached (${q.seen.join(', ')}); this node leads; settling before a final check` };
+  }
+  if (cluster.state !== 'not-bootstrapped') {
+    return { kind: 'wait', reason: 'unknown', message: `cannot tell whether the cluster is bootstrapped: ${cluster.why}` };
   }
   return { kind: 'bootstrap', message: `final check passed: still leader with quorum ${q.have}/${q.need} and ${cluster.why}` };
 }

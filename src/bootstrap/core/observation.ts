@@ -43,7 +43,12 @@ export type MemberListResult =
    */
   | { kind: 'timed-out'; message: string }
   /** The transport failed or our credentials were refused: says nothing about etcd. */
-  | { kind: 'no-answer'; message: string };
+  | { kind: 'no-answer'; message: string }
+  /**
+   * Asked, no answer yet. Enough to arm (arming only starts the settle delay), never enough to bootstrap:
+   * the final check always waits for the member list's own outcome.
+   */
+  | { kind: 'pending' };
 
 export interface Observation {
   selfAddress: string;
