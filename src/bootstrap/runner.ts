@@ -144,16 +144,18 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         armed = ctx.self;
         log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
         const armedAt = now();
-        const mlPlan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, 0);
-        bootstrapNotBefore = armedAt + mlPlan.bootstrapNotBeforeMs;
-        prefetched = sleep(mlPlan.memberListAtMs, signal).then(
-          () => io.startMemberList(),
-          (): MemberListResult => ({ kind: 'no-answer', message: 'stopped before asking' }),
-        );
         // One round's probes at a time: the final round starts after this one is whole, timed by its length.
         const whole = await unlessStopped(round.complete, signal);
         if (round.partial) logRound(whole);
         const plan = settlePlan(config.preBootstrapDelayMs, io.memberListDeadlineMs, whole.discoveryMs);
+        bootstrapNotBefore = armedAt + plan.bootstrapNotBeforeMs;
+        // The final member list is asked only now that the arming round is whole, so it can never be older
+        // than the final round's probes: when the arming round overran the delay, both start at once.
+        const memberListIn = Math.max(0, armedAt + plan.memberListAtMs - now());
+        prefetched = sleep(memberListIn, signal).then(
+          () => io.startMemberList(),
+          (): MemberListResult => ({ kind: 'no-answer', message: 'stopped before asking' }),
+        );
         await sleep(Math.max(0, armedAt + plan.discoveryAtMs - now()), signal);
         continue;
       }
@@ -164,6 +166,13 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         }
         // The final round's evidence ends as the settle delay does; the call never comes before it.
         if (now() < bootstrapNotBefore) await sleep(bootstrapNotBefore - now(), signal);
+        // A source rang while the final round ran (a new member, not among that round's targets): the
+        // evidence is no longer whole. Stay armed and check again with a fresh round first.
+        const news = ctx.wakeup.take();
+        if (news !== undefined) {
+          log.info({ event: 'final-check-restarted', reason: news }, `final check again before calling Bootstrap: ${news}`);
+          continue;
+        }
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
         try {
           await io.bootstrapSelf();

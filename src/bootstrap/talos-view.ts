@@ -100,7 +100,12 @@ export class TalosView {
 
   /** Starts EtcdMemberList{query_local:false} now; the result never rejects. */
   startMemberList(): Promise<MemberListResult> {
-    return this.memberList(this.identities.reader());
+    try {
+      return this.memberList(this.identities.reader());
+    } catch (e) {
+      // Minting the reader certificate failed: no question was asked, so nothing is known about etcd.
+      return Promise.resolve({ kind: 'no-answer', message: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   /**
@@ -110,7 +115,10 @@ export class TalosView {
   async observe(memberList: Promise<MemberListResult> = this.startMemberList(), takeEarly?: (partial: Observation) => boolean): Promise<Round> {
     const identity = this.identities.reader();
     let settled: MemberListResult | undefined;
-    void memberList.then((r) => (settled = r));
+    void memberList.then(
+      (r) => (settled = r),
+      () => undefined,
+    );
     const members = await this.membersStatus();
     const plan = discoveryPlan(this.config, this.self, members.addresses, this.sources.scanPrefixes);
     const inspect: InspectOptions = {

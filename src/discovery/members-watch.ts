@@ -106,6 +106,8 @@ export class MembersWatch {
       signal.addEventListener('abort', onAbort, { once: true });
       cancel = client.watchKind(MEMBERS, {
         event: (e) => {
+          // Events already buffered when the stream was cancelled belong to a view that is over.
+          if (done) return;
           const wasSynced = fresh.synced;
           const result = applyMemberEvent(fresh, { type: e.type as EventType, id: e.resource.id, spec: e.resource.spec, ...(e.error ? { error: e.error } : {}) });
           if (result.kind === 'failed') return finish(result.reason);

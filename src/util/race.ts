@@ -17,15 +17,29 @@ export function unlessStopped<T>(promise: Promise<T>, signal: AbortSignal): Prom
 
 export type Raced<T> = { kind: 'value'; value: T } | { kind: 'woken'; reason: string };
 
-/** The promise's value, or the wakeup's reason if it rings first. A ring is never lost: either it wins here or stays kept. */
+/**
+ * The promise's value, or the wakeup's reason if it rings first. A ring is never lost: either it wins here,
+ * or, when the value won but the bell rang before this wait was withdrawn, the ring is kept for the next wait.
+ */
 export async function raceWakeup<T>(promise: Promise<T>, wakeup: Wakeup, signal: AbortSignal): Promise<Raced<T>> {
   const local = new AbortController();
-  const ring = wakeup
-    .sleep(2 ** 31 - 1, AbortSignal.any([signal, local.signal]))
-    .then((reason): Raced<T> => ({ kind: 'woken', reason: reason ?? 'wakeup' }))
-    .catch((e: unknown): Promise<Raced<T>> => (signal.aborted ? Promise.reject(e) : new Promise<Raced<T>>(() => undefined)));
+  const sleeping = wakeup.sleep(2 ** 31 - 1, AbortSignal.any([signal, local.signal]));
+  const ring = sleeping.then(
+    (reason): Raced<T> => ({ kind: 'woken', reason: reason ?? 'wakeup' }),
+    (e: unknown): Promise<Raced<T>> => (signal.aborted ? Promise.reject(e) : new Promise<Raced<T>>(() => undefined)),
+  );
   try {
-    return await Promise.race([promise.then((value): Raced<T> => ({ kind: 'value', value })), ring]);
+    const raced = await Promise.race([promise.then((value): Raced<T> => ({ kind: 'value', value })), ring]);
+    if (raced.kind === 'value') {
+      // Withdraw the wait: a sleep not yet rung rejects at once; one that was rung keeps its reason.
+      local.abort();
+      const rungMeanwhile = await sleeping.then(
+        (reason) => reason,
+        () => undefined,
+      );
+      if (rungMeanwhile !== undefined) wakeup.ring(rungMeanwhile);
+    }
+    return raced;
   } finally {
     local.abort();
   }

@@ -49,6 +49,18 @@ describe('racing a slow answer against the doorbell', () => {
     w.ring('later');
     expect(w.take()).toBe('later');
   });
+  test('the answer wins but the bell rang before the race settled: the ring is kept for the next wait', async () => {
+    const w = new Wakeup();
+    let answer!: (v: string) => void;
+    const raced = raceWakeup(new Promise<string>((r) => (answer = r)), w, new AbortController().signal);
+    await Bun.sleep(0);
+    // Both in the same turn: the answer's callback runs first, so it wins; the ring must not vanish.
+    answer('answer');
+    w.ring('member 10.0.0.5');
+    expect(await raced).toEqual({ kind: 'value', value: 'answer' });
+    expect(w.take()).toBe('member 10.0.0.5');
+  });
+
   test('a stop ends the wait for a whole round', async () => {
     const stop = new AbortController();
     const waiting = unlessStopped(new Promise<void>(() => undefined), stop.signal);
