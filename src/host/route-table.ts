@@ -48,9 +48,25 @@ export interface InterfaceAddress {
 
 /**
  * Interfaces whose addresses are not the node's network: loopback, overlays (KubeSpan, Flannel, Cilium,
- * VXLAN), CNI bridges, container plumbing and the SideroLink tunnel. Their prefixes are never scanned.
+ * Calico's cali and tunl interfaces, VXLAN, WireGuard), CNI bridges, container plumbing (veth, lxc), kube-proxy's IPVS
+ * dummy and the SideroLink tunnel. Their prefixes are never scanned.
  */
-const SKIPPED_INTERFACES = [/^lo$/, /^kubespan$/, /^siderolink/, /^cni/, /^flannel/, /^cilium/, /^vxlan/, /^docker/, /^veth/];
+const SKIPPED_INTERFACES = [
+  /^lo$/,
+  /^kubespan$/,
+  /^siderolink/,
+  /^cni/,
+  /^flannel/,
+  /^cilium/,
+  /^vxlan/,
+  /^docker/,
+  /^veth/,
+  /^cali/,
+  /^tunl\d/,
+  /^lxc/,
+  /^wg\d/,
+  /^kube-ipvs/,
+];
 
 export function isSkippedInterface(iface: string): boolean {
   return SKIPPED_INTERFACES.some((re) => re.test(iface));

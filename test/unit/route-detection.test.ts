@@ -63,7 +63,7 @@ describe('scan prefix from the default route', () => {
 });
 
 describe('interfaces never scanned', () => {
-  test.each(['lo', 'kubespan', 'siderolink', 'cni0', 'flannel.1', 'cilium_host', 'cilium_vxlan', 'vxlan.calico', 'docker0', 'veth12ab'])('%s is skipped', (name) => {
+  test.each(['lo', 'kubespan', 'siderolink', 'cni0', 'flannel.1', 'cilium_host', 'cilium_vxlan', 'vxlan.calico', 'docker0', 'veth12ab', 'cali1a2b3c', 'tunl0', 'lxc9f8e', 'wg0', 'kube-ipvs0'])('%s is skipped', (name) => {
     expect(isSkippedInterface(name)).toBe(true);
   });
   test.each(['eth0', 'ens4', 'enp3s0', 'bond0', 'wlan0', 'br0'])('%s is a node network', (name) => {
