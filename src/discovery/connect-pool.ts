@@ -6,6 +6,7 @@
 // record and one promise, and a single timer polls them all. Where libc cannot be loaded (not Linux),
 // the caller falls back to node:net (tcp-probe.ts).
 import { dlopen, FFIType, ptr, read } from 'bun:ffi';
+import { errnoName } from '../util/errno.ts';
 import { parseIPv4 } from '../util/ipv4.ts';
 import type { ConnectResult } from './tcp-probe.ts';
 
@@ -21,16 +22,6 @@ const POLLOUT = 0x4;
 const POLLERR = 0x8;
 const POLLHUP = 0x10;
 const POLL_EVERY_MS = 10;
-
-const ERRNO_NAMES: Record<number, string> = {
-  23: 'ENFILE',
-  24: 'EMFILE',
-  101: 'ENETUNREACH',
-  110: 'ETIMEDOUT',
-  111: 'ECONNREFUSED',
-  113: 'EHOSTUNREACH',
-};
-const errnoName = (n: number) => ERRNO_NAMES[n] ?? `errno ${n}`;
 
 function loadLibc() {
   return dlopen('libc.so.6', {

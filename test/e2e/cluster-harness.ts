@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientCommonName } from '../../src/pki/client-identities.ts';
 import { TalosSimulator, type NodeSpec, type SimulatorOptions } from '../sim/index.ts';
-import { DaemonProcess, FAST_ENV } from './daemon-process.ts';
+import { DaemonProcess, loopbackDaemonEnv } from './daemon-process.ts';
 
 export interface Harness {
   sim: TalosSimulator;
@@ -42,12 +42,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Harness> {
     cn: (name) => clientCommonName(ipOf(name)),
     daemon(name, env = {}) {
       const d = new DaemonProcess(name, {
-        ...FAST_ENV,
-        TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: String(spec.quorum),
-        TALOS_AUTO_BOOTSTRAP_HOST_ROOT: sim.hostRoot(name) as string,
-        TALOS_AUTO_BOOTSTRAP_NODE_IP: ipOf(name),
-        TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${spec.subnet}.0/24`,
-        TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
+        ...loopbackDaemonEnv({ quorum: spec.quorum, hostRoot: sim.hostRoot(name) as string, nodeIp: ipOf(name), subnet: spec.subnet }),
         ...env,
       });
       harness.daemons.push(d);

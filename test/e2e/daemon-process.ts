@@ -23,6 +23,22 @@ export const FAST_ENV: Record<string, string> = {
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: '0s',
 };
 
+/**
+ * A test daemon's environment, pinned to loopback: its own address, its subnet's /24 to scan, the named peers
+ * and only the scan and static sources, so nothing ever detects or scans a real interface's network.
+ */
+export function loopbackDaemonEnv(o: { quorum: number; nodeIp: string; subnet: string; peers?: string[]; hostRoot?: string }): Record<string, string> {
+  return {
+    ...FAST_ENV,
+    TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: String(o.quorum),
+    ...(o.hostRoot ? { TALOS_AUTO_BOOTSTRAP_HOST_ROOT: o.hostRoot } : {}),
+    TALOS_AUTO_BOOTSTRAP_NODE_IP: o.nodeIp,
+    TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${o.subnet}.0/24`,
+    ...(o.peers?.length ? { TALOS_AUTO_BOOTSTRAP_PEERS: o.peers.join(',') } : {}),
+    TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
+  };
+}
+
 export class DaemonProcess {
   readonly lines: LogLine[] = [];
   readonly stderr: string[] = [];

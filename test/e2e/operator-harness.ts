@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { TalosSimulator, type NodeSpec, type SimulatorOptions } from '../sim/index.ts';
-import { BINARY, DaemonProcess, FAST_ENV } from './daemon-process.ts';
+import { BINARY, DaemonProcess, loopbackDaemonEnv } from './daemon-process.ts';
 
 export interface RunResult {
   code: number;
@@ -84,15 +84,16 @@ export async function startOperatorCluster(subnet: string, nodes: NodeSpec[], si
         .filter((n) => n.type !== 'worker' && (names === undefined || names.includes(n.name)))
         .map(
           (n) =>
-            new DaemonProcess(n.name, {
-              ...FAST_ENV,
-              TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: String(cpCount),
-              TALOS_AUTO_BOOTSTRAP_HOST_ROOT: simulator.hostRoot(n.name) as string,
-              TALOS_AUTO_BOOTSTRAP_NODE_IP: n.ip,
-              TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${subnet}.0/24`,
-              TALOS_AUTO_BOOTSTRAP_PEERS: nodes.filter((x) => x.type !== 'worker').map((x) => x.ip).join(','),
-              TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
-            }),
+            new DaemonProcess(
+              n.name,
+              loopbackDaemonEnv({
+                quorum: cpCount,
+                hostRoot: simulator.hostRoot(n.name) as string,
+                nodeIp: n.ip,
+                subnet,
+                peers: nodes.filter((x) => x.type !== 'worker').map((x) => x.ip),
+              }),
+            ),
         );
       // machined keeps each service's output: `talosctl logs ext-autobootstrap` (and verify) read it there.
       for (const d of started) d.onLine((l) => simulator.node(d.name).appendLog('ext-autobootstrap', JSON.stringify(l)));

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, threeControlPlanes, type Harness } from '../e2e/cluster-harness.ts';
-import { DaemonProcess, FAST_ENV } from '../e2e/daemon-process.ts';
+import { DaemonProcess, loopbackDaemonEnv } from '../e2e/daemon-process.ts';
 import { containerRoot, requireBuilt } from './build-outputs.ts';
 import { containerCommand, uncoveredFixturePaths } from './container-run.ts';
 
@@ -73,15 +73,8 @@ describe.skipIf(skip)('inside the container root (chroot)', () => {
       // The spec's mounts cover every file the simulated node offers the daemon.
       expect(uncoveredFixturePaths(fixture, files(fixture))).toEqual([]);
       const scratch = mkdtempSync(join(work, `${n.name}-`));
-      const env = {
-        ...FAST_ENV,
-        TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3',
-        TALOS_AUTO_BOOTSTRAP_NODE_IP: harness.ip(n.name),
-        TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${SUBNET}.0/24`,
-        TALOS_AUTO_BOOTSTRAP_PEERS: ['cp1', 'cp2', 'cp3'].map((c) => harness.ip(c)).join(','),
-        TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
-        // No TALOS_AUTO_BOOTSTRAP_HOST_ROOT: on a node it is `/`, the spec mounts host paths at their own paths.
-      };
+      // No host root: on a node it is `/`, the spec mounts host paths at their own paths.
+      const env = loopbackDaemonEnv({ quorum: 3, nodeIp: harness.ip(n.name), subnet: SUBNET, peers: ['cp1', 'cp2', 'cp3'].map((c) => harness.ip(c)) });
       harness.daemons.push(new DaemonProcess(n.name, env, containerCommand({ containerRoot: ctr, fixture, scratch })));
     }
     const codes = await Promise.all(harness.daemons.map((d) => d.exitWithin(60_000)));

@@ -2,6 +2,8 @@
 // (libc.ts); tests hand in a fake that fails on cue, so the retry and cleanup logic runs without root.
 // Both return 0 on success or the errno value, never throw: every caller must decide what a failure means.
 
+import { errnoName } from '../../util/errno.ts';
+
 export interface MountSyscalls {
   mount(source: string, target: string, fsType: string, flags: number): number;
   umount2(target: string, flags: number): number;
@@ -17,23 +19,23 @@ export const MNT_DETACH = 2;
 /** Read-only and nothing on it may act: the filesystem holds every secret of the cluster, nothing else. */
 export const READ_ONLY_INERT = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-// The errno values (Linux, every architecture Talos runs on) a mount can produce, with what they mean here.
-const ERRNO: Record<number, [string, string]> = {
-  1: ['EPERM', 'not permitted (the service needs CAP_SYS_ADMIN)'],
-  2: ['ENOENT', 'the device or mount point does not exist'],
-  4: ['EINTR', 'interrupted'],
-  5: ['EIO', 'I/O error reading the device'],
-  6: ['ENXIO', 'no such device'],
-  11: ['EAGAIN', 'temporarily unavailable'],
-  12: ['ENOMEM', 'out of memory'],
-  13: ['EACCES', 'permission denied'],
-  15: ['ENOTBLK', 'not a block device'],
-  16: ['EBUSY', 'busy (machined may have it mounted right now)'],
-  19: ['ENODEV', 'the kernel has no XFS support'],
-  20: ['ENOTDIR', 'the mount point is not a directory'],
-  22: ['EINVAL', 'invalid argument (not an XFS filesystem, or not mounted)'],
-  30: ['EROFS', 'read-only'],
-  117: ['EUCLEAN', 'the XFS filesystem is corrupted'],
+// What each errno a mount can produce means here (names from util/errno.ts).
+const MEANING: Record<number, string> = {
+  1: 'not permitted (the service needs CAP_SYS_ADMIN)',
+  2: 'the device or mount point does not exist',
+  4: 'interrupted',
+  5: 'I/O error reading the device',
+  6: 'no such device',
+  11: 'temporarily unavailable',
+  12: 'out of memory',
+  13: 'permission denied',
+  15: 'not a block device',
+  16: 'busy (machined may have it mounted right now)',
+  19: 'the kernel has no XFS support',
+  20: 'the mount point is not a directory',
+  22: 'invalid argument (not an XFS filesystem, or not mounted)',
+  30: 'read-only',
+  117: 'the XFS filesystem is corrupted',
 };
 
 export const EBUSY = 16;
@@ -47,12 +49,10 @@ export function isTransient(errno: number): boolean {
   return errno === EBUSY || errno === EAGAIN || errno === EINTR;
 }
 
-export function errnoName(errno: number): string {
-  return ERRNO[errno]?.[0] ?? `errno ${errno}`;
-}
+export { errnoName };
 
 /** "EBUSY: busy (machined may have it mounted right now)" */
 export function describeErrno(errno: number): string {
-  const known = ERRNO[errno];
-  return known ? `${known[0]}: ${known[1]}` : `errno ${errno}`;
+  const meaning = MEANING[errno];
+  return meaning ? `${errnoName(errno)}: ${meaning}` : errnoName(errno);
 }
