@@ -34,6 +34,8 @@ export async function runDaemon(env: Record<string, string | undefined>, signal:
   const loaded = loadConfig(env);
   const level = loaded.ok ? loaded.config.logLevel : 'info';
   const log = createLogger(level);
+  // Typos first: a misspelt name is often the cause of the problems below it.
+  for (const w of loaded.warnings) log.warn({ event: 'config-unknown-variable', variable: w.variable }, `${w.variable}: ${w.problem}`);
   if (!loaded.ok) {
     for (const p of loaded.problems) {
       log.error({ event: 'config-invalid', variable: p.variable, value: p.value ?? null }, `invalid ${p.variable}${p.value === undefined ? '' : `="${p.value}"`}: ${p.problem}`);
@@ -41,7 +43,6 @@ export async function runDaemon(env: Record<string, string | undefined>, signal:
     log.error({ event: 'config-summary' }, `configuration has ${loaded.problems.length} problem(s); nothing was done`);
     return exitAfterPause(EXIT.CONFIG, failurePause(env), log, signal);
   }
-  for (const w of loaded.warnings) log.warn({ event: 'config-unknown-variable', variable: w.variable }, `${w.variable}: ${w.problem}`);
   let code: ExitCode;
   try {
     code = await daemon(loaded.config, log, signal);
