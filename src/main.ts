@@ -15,7 +15,8 @@ usage:
   autobootstrap run       the node daemon (ext-autobootstrap); configured by TALOS_AUTO_BOOTSTRAP_* variables
                           (autobootstrap run --help lists them with their defaults)
   autobootstrap --version print the version
-  autobootstrap --help    this text
+  autobootstrap --help    this text (also with no arguments on a terminal; with no arguments and no terminal,
+                          it is printed on stderr and the exit code is 2)
 
 operator commands (from a workstation; COMMAND --help for flags):
 ${operatorSummary()}
