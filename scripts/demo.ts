@@ -78,7 +78,7 @@ const env = {
 };
 console.log(`\n  Every daemon: QUORUM_NODES=3, DISCOVERY=members,scan,static, SCAN_CIDR=${SUBNET}.0/24. Expect cp2 (oldest boot) to lead.`);
 console.log('  Timers shortened for the demo (default in brackets):');
-for (const [k, v] of Object.entries(SHORTENED)) console.log(`    ${k.replace('TALOS_AUTO_BOOTSTRAP_', '').padEnd(22)} ${v.padEnd(4)} [${DEFAULTS[k as keyof typeof SHORTENED]}]`);
+for (const [k, v] of Object.entries(SHORTENED)) console.log(`    ${k.replace('TALOS_AUTO_BOOTSTRAP_', '').padEnd(24)} ${v.padEnd(4)} [${DEFAULTS[k as keyof typeof SHORTENED]}]`);
 console.log('');
 const SHOWN = new Set(['worker', 'control-plane', 'decision', 'settle', 'peer-ignored', 'bootstrap-call', 'bootstrap-done', 'bootstrap-error', 'local-etcd-healthy', 'waiting-join', 'cluster-healthy', 'split-brain', 'exit', 'dry-run']);
 
