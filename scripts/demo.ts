@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configRows } from '../src/config-help.ts';
+import { parseDuration } from '../src/util/duration.ts';
 import { DaemonProcess, type LogLine } from '../test/e2e/daemon-process.ts';
 import { operatorAct } from './demo-operator.ts';
 import { TalosSimulator, type NodeSpec, type SimEvent } from '../test/sim/index.ts';
@@ -64,12 +66,9 @@ const SHORTENED = {
   TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '3s',
   TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '1s',
 };
-const DEFAULTS: Record<keyof typeof SHORTENED, string> = {
-  TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '30s',
-  TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: '15s',
-  TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '10s',
-  TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '2s',
-};
+// The defaults come from the configuration schema itself, so the demo cannot misquote them.
+const DEFAULTS = Object.fromEntries(configRows().map((r) => [r.variable, r.defaultText])) as Record<string, string>;
+const defaultMs = (name: string) => parseDuration(DEFAULTS[name] ?? '') ?? NaN;
 const env = {
   TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3',
   TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${SUBNET}.0/24`,
@@ -78,7 +77,7 @@ const env = {
 };
 console.log(`\n  Every daemon: QUORUM_NODES=3, DISCOVERY=members,scan,static, SCAN_CIDR=${SUBNET}.0/24. Expect cp2 (oldest boot) to lead.`);
 console.log('  Timers shortened for the demo (default in brackets):');
-for (const [k, v] of Object.entries(SHORTENED)) console.log(`    ${k.replace('TALOS_AUTO_BOOTSTRAP_', '').padEnd(24)} ${v.padEnd(4)} [${DEFAULTS[k as keyof typeof SHORTENED]}]`);
+for (const [k, v] of Object.entries(SHORTENED)) console.log(`    ${k.replace('TALOS_AUTO_BOOTSTRAP_', '').padEnd(24)} ${v.padEnd(4)} [${DEFAULTS[k]}]`);
 console.log('');
 const SHOWN = new Set(['worker', 'control-plane', 'decision', 'settle', 'peer-ignored', 'bootstrap-call', 'bootstrap-done', 'bootstrap-error', 'local-etcd-healthy', 'waiting-join', 'cluster-healthy', 'split-brain', 'exit', 'dry-run']);
 
@@ -112,11 +111,12 @@ console.log(`  Bootstrap calls:     ${bootstraps.length} (${bootstraps.map((b) =
 console.log(`  bootstrapped by:     ${ok.map((b) => b.node).join(', ') || 'nobody'}`);
 if (firstBootstrapAt !== undefined) {
   const measured = (firstBootstrapAt - startedAt) / 1000;
-  const delayDifference = 10 - 3;
+  const delay = 'TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY';
+  const delayDifference = (defaultMs(delay) - (parseDuration(SHORTENED[delay]) ?? 0)) / 1000;
   console.log(`  time to Bootstrap:   ${measured.toFixed(1)} s after the first daemons started (cp3 powered on at 5 s), with the shortened timers`);
-  console.log(`                       with the default timers: about ${(measured + delayDifference).toFixed(1)} s (PRE_BOOTSTRAP_DELAY 10 s instead of 3 s) when cluster`);
+  console.log(`                       with the default timers: about ${(measured + delayDifference).toFixed(1)} s (PRE_BOOTSTRAP_DELAY ${DEFAULTS[delay]} instead of ${SHORTENED[delay]}) when cluster`);
   console.log('                       discovery announces the last control plane (members react at once); with the scan alone, up to one');
-  console.log('                       SCAN_INTERVAL (30 s) more (BENCHMARKS.md). A real cluster adds what no simulator has: installing,');
+  console.log(`                       SCAN_INTERVAL (${DEFAULTS.TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL}) more (BENCHMARKS.md). A real cluster adds what no simulator has: installing,`);
   console.log('                       rebooting, time sync, pulling the etcd image.');
 }
 console.log(`  etcd clusters:       ${clusters.length}${clusters[0] ? ` (members: ${clusters[0].members.map((m) => m.node).join(', ')})` : ''}`);
