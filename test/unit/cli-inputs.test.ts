@@ -49,7 +49,7 @@ describe('command options', () => {
     [['--retry-delay', '3'], '--retry-delay "3" is not a duration of at least 1ms; use e.g. 500ms, 3s, 1m'],
     [['--retry-factor', '0.5'], '--retry-factor "0.5" is not valid; use a number from 1 to 10'],
     [['--retry-delay', '5s', '--retry-max-delay', '1s'], '--retry-max-delay (1000ms) is shorter than --retry-delay (5000ms)'],
-    [['--output', 'yaml'], '--output "yaml" is not valid; use text or json'],
+    [['--output', 'xml'], '--output "xml" is not valid; use one of table, text, json, yaml'],
     [['10.0.0.1'], 'unexpected argument "10.0.0.1"; nodes are given with --nodes, --plan or --from-talhelper'],
   ];
   for (const [args, message] of bad) {

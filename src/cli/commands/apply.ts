@@ -7,7 +7,8 @@ import { applyAll, type NodeApplyResult } from '../rules/apply-node.ts';
 import type { TrustedCa } from '../nodes/identify-node.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { COMMON_FLAGS, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
-import { Progress, json, table, type Io } from '../render/report.ts';
+import { emit } from '../render/output.ts';
+import { Progress, table, type Io } from '../render/report.ts';
 import { retrySchedule } from '../rules/retry.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -67,7 +68,6 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
   });
   const results = await applyAll(items, parallel, policy, deps);
   const ok = results.every((r) => r.ok);
-  if (output === 'json') json(io, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, nodes: results, failed: results.filter((r) => !r.ok).map((r) => r.address) });
-  else io.out(render(results));
+  emit(io, output, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, nodes: results, failed: results.filter((r) => !r.ok).map((r) => r.address) }, () => render(results));
   return ok ? EXIT.OK : EXIT.FAILURE;
 }

@@ -10,7 +10,8 @@ import { identifyNode, type NodeProbe, type TrustedCa } from '../nodes/identify-
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { COMMON_FLAGS, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
 import { CHECKS, preflightChecks, type Check } from '../rules/preflight-checks.ts';
-import { Progress, json, table, type Io } from '../render/report.ts';
+import { emit } from '../render/output.ts';
+import { Progress, table, type Io } from '../render/report.ts';
 import { retrySchedule, type RetryPolicy } from '../rules/retry.ts';
 import type { NodeTarget } from '../inputs/target.ts';
 
@@ -84,7 +85,6 @@ export async function runPreflight(args: string[], io: Io, ctx: Omit<InputContex
   // Read-only and mostly waiting on the network: many nodes at once, but not hundreds of connections.
   const results = await mapBounded(targets, PREFLIGHT_CONCURRENCY, (t) => preflightNode(t, policy, progress));
   const ok = results.every((r) => r.ok);
-  if (output === 'json') json(io, { command: 'preflight', ok, nodes: results });
-  else io.out(render(results));
+  emit(io, output, { command: 'preflight', ok, nodes: results }, () => render(results));
   return ok ? EXIT.OK : EXIT.FAILURE;
 }

@@ -4,7 +4,9 @@ import { EXIT, type ExitCode } from '../../exit-codes.ts';
 import { formatDuration } from '../../util/duration.ts';
 import { applyHint, configFacts, nodeState, observeAll } from '../nodes/cluster-view.ts';
 import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
-import { Progress, json, table, type Io } from '../render/report.ts';
+import { emit } from '../render/output.ts';
+import { Progress, table, type Io } from '../render/report.ts';
+import { problemLines } from '../render/verdict-text.ts';
 import { sleep } from '../../util/sleep.ts';
 import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from '../rules/verdict.ts';
 
@@ -17,6 +19,7 @@ export const VERIFY_FLAGS = [
 function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckNode[], ok: boolean, waitedMs: number): string {
   let text = table(['NODE', 'ADDRESS', 'ROLE', 'STATE'], nodes.map((n) => [n.name, n.address, n.role ?? '?', nodeState(n)]));
   text += `\ncluster: ${cluster.text}\n`;
+  if (!ok) text += problemLines(cluster);
   for (const s of stuck) text += `\n${s.name} (${s.address}) is stuck: ${s.state}\n  next: ${s.next}\n`;
   text += ok ? `\nverified after ${formatDuration(waitedMs)}: every node configured, one healthy etcd cluster\n` : cluster.kind === 'split' ? '\nverify FAILED: split brain\n' : `\nverify FAILED after ${formatDuration(waitedMs)}\n`;
   return text;
@@ -39,11 +42,10 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
     const cluster = clusterVerdict(nodes);
     const { done, stuck } = verifyDone(nodes, cluster, (n) => applyHint(byAddress.get(n.address) ?? { address: n.address, name: n.name }));
     const waited = Date.now() - started;
-    const finished = done || cluster.kind === 'split' || waited + intervalMs > timeoutMs;
+    const finished = done || cluster.kind === 'split' || cluster.kind === 'wrong-cluster' || waited + intervalMs > timeoutMs;
     if (finished) {
       const code = done ? EXIT.OK : cluster.kind === 'split' ? EXIT.REFUSED : EXIT.FAILURE;
-      if (output === 'json') json(io, { command: 'verify', ok: done, cluster, nodes, stuck, waitedMs: waited });
-      else io.out(render(nodes, cluster, done ? [] : stuck, done, waited));
+      emit(io, output, { command: 'verify', ok: done, cluster, nodes, stuck, waitedMs: waited }, () => render(nodes, cluster, done ? [] : stuck, done, waited));
       return code;
     }
     if (cluster.text !== said) progress.note(`cluster: ${cluster.text}`);

@@ -9,6 +9,7 @@ import { parseTalhelperOutput } from './talhelper.ts';
 import { parseTalosconfig, talosconfigPath, type Talosconfig } from './talosconfig.ts';
 import type { NodeTarget } from './target.ts';
 import { UsageError } from '../usage-error.ts';
+import { parseOutput, type OutputFormat } from '../render/output.ts';
 
 export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'nodes', short: 'n', kind: 'list', help: 'comma-separated node IPv4 addresses' },
@@ -17,7 +18,7 @@ export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'from-talhelper', kind: 'string', help: 'output of talhelper gencommand apply (a file, or - for stdin)' },
   { name: 'talosconfig', kind: 'string', help: 'talosconfig path (default $TALOSCONFIG, then ~/.talos/config)' },
   { name: 'context', kind: 'string', help: 'talosconfig context (default: its current context)' },
-  { name: 'output', short: 'o', kind: 'string', help: 'text or json', default: 'text' },
+  { name: 'output', short: 'o', kind: 'string', help: 'table (or text), json or yaml', default: 'table' },
   { name: 'insecure', short: 'i', kind: 'bool', help: 'accepted for talosctl compatibility; maintenance mode is always insecure' },
   { name: 'help', short: 'h', kind: 'bool', help: 'this help' },
 ];
@@ -31,15 +32,13 @@ export const RETRY_FLAGS: FlagSpec[] = [
 
 export interface CommonOptions {
   values: FlagValues;
-  output: 'text' | 'json';
+  output: OutputFormat;
 }
 
 export function parseCommand(args: string[], specs: FlagSpec[]): CommonOptions {
   const { values, positional } = parseFlags(args, specs);
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; nodes are given with --nodes, --plan or --from-talhelper`);
-  const output = stringFlag(values, 'output') ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new UsageError(`--output "${output}" is not valid; use text or json`);
-  return { values, output };
+  return { values, output: parseOutput(stringFlag(values, 'output')) };
 }
 
 export function durationFlag(values: FlagValues, name: string, fallbackMs: number, min = 0): number {

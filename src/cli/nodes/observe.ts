@@ -37,6 +37,7 @@ async function configuredView(client: NodeClient, target: NodeTarget, configRole
       const id = localMemberId(local);
       if (id) obs.etcdMemberId = id;
       obs.etcdMembers = members.map((m) => m.id).sort();
+      obs.memberList = members.map((m) => ({ id: m.id, hostname: m.hostname, isLearner: m.isLearner, peerUrls: m.peerUrls }));
     } catch (e) {
       obs.detail = `etcd membership unreadable: ${message(e)}`;
     }
@@ -66,7 +67,12 @@ export async function observeNode(target: NodeTarget, options: ObserveOptions): 
   // No answer with credentials: in maintenance, configured for other credentials, or not there at all?
   const probe = await identifyNode(target.address, options.cas, options.deadlineMs);
   if (probe.kind === 'maintenance') return { ...base, reach: 'maintenance', stage: 'maintenance' };
+  if (probe.kind === 'unknown' && probe.otherCa) return { ...base, reach: 'other-ca', detail: probe.detail };
   if (probe.kind === 'unreachable' || probe.kind === 'unknown') return { ...base, reach: probe.kind, detail: probe.detail };
+  if (options.identity && probe.ca !== undefined && probe.ca.pem.trim() !== options.identity.caPem.trim()) {
+    // Configured with its config file's OS CA, which is not the talosconfig's: the talosconfig is another cluster's.
+    return { ...base, reach: 'other-ca', detail: `${probe.detail}, not to the talosconfig's CA: the talosconfig is for another cluster (${secureError ?? 'its credentials were refused'})` };
+  }
   const why = options.identity
     ? `has its config (${probe.detail}) but refused the talosconfig credentials (${secureError ?? 'unknown error'})`
     : `has its config (${probe.detail}); give --talosconfig to look closer`;
