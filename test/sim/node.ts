@@ -99,6 +99,8 @@ export class SimNode {
   readonly extensions: string[];
   readonly iface: string;
   readonly certSANs: string[];
+  /** Further addresses apid listens on (NodeSpec.extraIps). */
+  readonly extraIps: string[];
   readonly disks: SimDisk[];
   readonly nodeId = nodeIdentity();
   readonly identity: ClusterIdentity;
@@ -149,7 +151,8 @@ export class SimNode {
     this.talosVersion = spec.talosVersion ?? 'v1.13.0';
     this.extensions = spec.extensions ?? ['autobootstrap'];
     this.iface = spec.interface ?? 'eth0';
-    this.certSANs = spec.certSANs ?? [];
+    this.extraIps = spec.extraIps ?? [];
+    this.certSANs = [...this.extraIps, ...(spec.certSANs ?? [])];
     this.disks = spec.disks ?? [DEFAULT_DISK];
     this.identity = identity;
     this.bootTime = spec.bootTime;
@@ -200,15 +203,18 @@ export class SimNode {
       // A per-boot self-signed CA: clients cannot verify it and must connect insecurely.
       const ca = createCa({ organization: 'talos', kind: 'ed25519', years: 1 });
       this.maintenanceCaPem = ca.certPem;
-      const cert = issueApidCertificate(ca, { hostname: this.name, ip: this.ip });
+      const cert = issueApidCertificate(ca, { hostname: this.name, ip: this.ip, certSANs: this.extraIps });
       credentials = apidCredentials({ caPem: null, keyPem: cert.keyPem, certPem: cert.certPem });
     } else {
       this.maintenanceCaPem = undefined;
       credentials = apidCredentials({ caPem: this.identity.osCa.certPem, keyPem: this.apidCert.keyPem, certPem: this.apidCert.certPem });
     }
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(this.endpoint, credentials, (err) => (err ? reject(err) : resolve()));
-    });
+    // One apid, one certificate, on every address of the machine.
+    for (const endpoint of [this.endpoint, ...this.extraIps.map((ip) => `${ip}:${this.port}`)]) {
+      await new Promise<void>((resolve, reject) => {
+        server.bindAsync(endpoint, credentials, (err) => (err ? reject(err) : resolve()));
+      });
+    }
     this.server = server;
   }
 

@@ -65,6 +65,8 @@ export interface NodeSpec {
   certSANs?: string[];
   /** Disks the node reports (Disks.block.talos.dev); default one 21 GB virtio disk /dev/sda. */
   disks?: SimDisk[];
+  /** More addresses the same node's apid listens on (one machine, several interfaces); in its certificates' SANs. */
+  extraIps?: string[];
 }
 
 export interface ClusterGroupOptions {

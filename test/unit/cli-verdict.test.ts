@@ -159,7 +159,7 @@ describe('preflightChecks', () => {
     address: '10.0.0.1',
     probe: { kind: 'maintenance' },
     attempts: 1,
-    config: { ok: true, config: { path: '/c/cp1.yaml', data: Buffer.from(''), facts: facts(), install: { disk: '/dev/sda' }, machineTypeSet: true } },
+    config: { ok: true, config: { path: '/c/cp1.yaml', data: Buffer.from(''), facts: facts(), install: { disk: '/dev/sda' }, machineTypeSet: true, extensionServiceConfigs: [] } },
     disks: [{ id: 'sda', dev_path: '/dev/sda', size: 1, transport: 'virtio' }],
     ...over,
   });

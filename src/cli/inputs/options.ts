@@ -56,14 +56,14 @@ export function intFlag(values: FlagValues, name: string, fallback: number, min:
   return Number(text);
 }
 
-export function retryPolicy(values: FlagValues): RetryPolicy {
+export function retryPolicy(values: FlagValues, defaults: RetryPolicy = DEFAULT_RETRY): RetryPolicy {
   const factorText = stringFlag(values, 'retry-factor');
   const factor = factorText === undefined ? DEFAULT_RETRY.factor : Number(factorText);
   if (!Number.isFinite(factor) || factor < 1 || factor > 10) throw new UsageError(`--retry-factor "${factorText}" is not valid; use a number from 1 to 10`);
   const initialMs = durationFlag(values, 'retry-delay', DEFAULT_RETRY.initialMs, 1);
   const maxMs = durationFlag(values, 'retry-max-delay', DEFAULT_RETRY.maxMs, 1);
   if (maxMs < initialMs) throw new UsageError(`--retry-max-delay (${maxMs}ms) is shorter than --retry-delay (${initialMs}ms)`);
-  return { initialMs, factor, maxMs, retries: intFlag(values, 'retries', DEFAULT_RETRY.retries, 0, 100) };
+  return { initialMs, factor, maxMs, retries: intFlag(values, 'retries', defaults.retries, 0, 100) };
 }
 
 export interface Inputs {

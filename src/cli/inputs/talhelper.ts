@@ -5,6 +5,7 @@ import { parseFlags, boolFlag, listFlag, stringFlag, type FlagSpec } from './fla
 import { splitShell } from './shell-words.ts';
 import type { NodeTarget } from './target.ts';
 import { UsageError } from '../usage-error.ts';
+import { parseFingerprint } from '../nodes/fingerprint.ts';
 
 /** talosctl apply-config's flags (and its global ones) as talhelper or an operator may add them. */
 const APPLY_CONFIG_FLAGS: FlagSpec[] = [
@@ -70,7 +71,12 @@ export function parseTalhelperOutput(text: string, baseDir: string): TalhelperPl
     if (tc) talosconfig ??= isAbsolute(tc) ? tc : resolve(baseDir, tc);
     insecure ||= boolFlag(values, 'insecure');
     const path = isAbsolute(file) ? file : resolve(baseDir, file);
-    for (const address of nodes) targets.push({ address, file: path, name: nameFromFile(file) });
+    const fingerprints = (listFlag(values, 'cert-fingerprint') ?? []).map((f) => {
+      const parsed = parseFingerprint(f);
+      if (!parsed) throw new UsageError(`${where}: --cert-fingerprint "${f}" is not a certificate fingerprint; expected base64 of a SHA-256 digest, as the node's console prints it`);
+      return parsed;
+    });
+    for (const address of nodes) targets.push({ address, file: path, name: nameFromFile(file), ...(fingerprints.length > 0 ? { certFingerprints: fingerprints } : {}) });
   }
   if (targets.length === 0) throw new UsageError('the talhelper output has no talosctl apply-config line (is it the output of: talhelper gencommand apply?)');
   return { targets, ...(talosconfig ? { talosconfig } : {}), insecure };
