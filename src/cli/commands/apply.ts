@@ -6,7 +6,7 @@ import { applyIo } from '../nodes/apply-io.ts';
 import { applyAll, type NodeApplyResult } from '../rules/apply-node.ts';
 import type { TrustedCa } from '../nodes/identify-node.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
-import { COMMON_FLAGS, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
+import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { Progress, table, type Io } from '../render/report.ts';
 import { retrySchedule } from '../rules/retry.ts';
@@ -16,7 +16,7 @@ import { servedFingerprints } from '../nodes/fingerprint.ts';
 import { describeConflict, groupSameNodes } from '../rules/same-node.ts';
 
 export const APPLY_FLAGS = [
-  ...COMMON_FLAGS,
+  ...MAINTENANCE_FLAGS,
   ...RETRY_FLAGS,
   { name: 'parallel', kind: 'string' as const, help: 'nodes configured at once (1 = one after another)', default: '1' },
   { name: 'wait-timeout', kind: 'string' as const, help: 'how long to wait for each node to leave maintenance', default: '10m' },
@@ -47,6 +47,7 @@ function render(results: NodeApplyResult[]): string {
 
 export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'>): Promise<ExitCode> {
   const { values, output } = parseCommand(args, APPLY_FLAGS);
+  requireMaintenanceMode(values);
   const policy = retryPolicy(values);
   const parallel = intFlag(values, 'parallel', 1, 1, 256);
   const waitTimeoutMs = durationFlag(values, 'wait-timeout', 10 * 60_000, 1);

@@ -8,7 +8,7 @@ import { insecureClient, shortTransportError } from '../nodes/connect.ts';
 import type { DiskInfo } from '../rules/disk-selector.ts';
 import { identifyNode, type NodeProbe, type TrustedCa } from '../nodes/identify-node.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
-import { COMMON_FLAGS, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
+import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
 import { CHECKS, preflightChecks, type Check } from '../rules/preflight-checks.ts';
 import { emit } from '../render/output.ts';
 import { APID_PORT } from '../nodes/connect.ts';
@@ -21,7 +21,7 @@ import type { NodeTarget } from '../inputs/target.ts';
 
 /** preflight looks, it does not wait out a boot: fewer retries by default than apply. */
 export const PREFLIGHT_RETRIES = 2;
-export const PREFLIGHT_FLAGS = [...COMMON_FLAGS, ...RETRY_FLAGS.map((f) => (f.name === 'retries' ? { ...f, help: 'looks at an unreachable node after the first', default: String(PREFLIGHT_RETRIES) } : f))];
+export const PREFLIGHT_FLAGS = [...MAINTENANCE_FLAGS, ...RETRY_FLAGS.map((f) => (f.name === 'retries' ? { ...f, help: 'looks at an unreachable node after the first', default: String(PREFLIGHT_RETRIES) } : f))];
 const PREFLIGHT_CONCURRENCY = 32;
 const DEADLINE_MS = 5_000;
 
@@ -107,6 +107,7 @@ function render(results: PreflightResult[], plan: PlanCheck[], warnings: string[
 
 export async function runPreflight(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'>): Promise<ExitCode> {
   const { values, output } = parseCommand(args, PREFLIGHT_FLAGS);
+  requireMaintenanceMode(values);
   const policy = retryPolicy(values, { ...DEFAULT_RETRY, retries: PREFLIGHT_RETRIES });
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   const progress = new Progress(io, targets);

@@ -2,13 +2,13 @@
 // from being healthy named with the reason. Only "healthy" exits 0 (see verdictExitCode).
 import type { ExitCode } from '../../exit-codes.ts';
 import { configFacts, observeAll } from '../nodes/cluster-view.ts';
-import { COMMON_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { CONFIGURED_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { table, type Io } from '../render/report.ts';
 import { problemLines } from '../render/verdict-text.ts';
 import { clusterVerdict, hexMemberId, verdictExitCode, type NodeObservation } from '../rules/verdict.ts';
 
-export const STATUS_FLAGS = COMMON_FLAGS;
+export const STATUS_FLAGS = CONFIGURED_FLAGS;
 
 /** "not installed" only when the node's service list was read and lacks it; without that list, "?". */
 export function extColumn(n: NodeObservation): string {
@@ -31,8 +31,8 @@ export function row(n: NodeObservation): string[] {
 
 export async function runStatus(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, STATUS_FLAGS);
-  const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
-  const nodes = await observeAll(inputs.targets, talosconfig, configFacts(inputs.targets));
+  const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
+  const nodes = await observeAll(inputs.targets, talosconfig, configFacts(inputs.targets), endpoints);
   const cluster = clusterVerdict(nodes);
   const code = verdictExitCode(cluster.kind);
   emit(io, output, { command: 'status', ok: code === 0, cluster, nodes }, () => {

@@ -3,7 +3,7 @@
 import { EXIT, type ExitCode } from '../../exit-codes.ts';
 import { formatDuration } from '../../util/duration.ts';
 import { applyHint, configFacts, nodeState, observeAll } from '../nodes/cluster-view.ts';
-import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { CONFIGURED_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { Progress, table, type Io } from '../render/report.ts';
 import { problemLines } from '../render/verdict-text.ts';
@@ -11,7 +11,7 @@ import { sleep } from '../../util/sleep.ts';
 import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from '../rules/verdict.ts';
 
 export const VERIFY_FLAGS = [
-  ...COMMON_FLAGS,
+  ...CONFIGURED_FLAGS,
   { name: 'timeout', kind: 'string' as const, help: 'give up after this long', default: '5m' },
   { name: 'interval', kind: 'string' as const, help: 'between looks at the cluster', default: '5s' },
 ];
@@ -29,7 +29,7 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   const { values, output } = parseCommand(args, VERIFY_FLAGS);
   const timeoutMs = durationFlag(values, 'timeout', 5 * 60_000, 1);
   const intervalMs = durationFlag(values, 'interval', 5_000, 1);
-  const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
+  const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
   const facts = configFacts(inputs.targets);
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
   const progress = new Progress(io, inputs.targets);
@@ -37,7 +37,7 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   const started = Date.now();
   let said = '';
   for (;;) {
-    const nodes = await observeAll(inputs.targets, talosconfig, facts);
+    const nodes = await observeAll(inputs.targets, talosconfig, facts, endpoints);
     for (const n of nodes) progress.update(n.address, nodeState(n));
     const cluster = clusterVerdict(nodes);
     const { done, stuck } = verifyDone(nodes, cluster, (n) => applyHint(byAddress.get(n.address) ?? { address: n.address, name: n.name }));

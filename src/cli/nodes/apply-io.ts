@@ -1,6 +1,7 @@
 // apply's I/O against real nodes: ApplyConfiguration over insecure TLS, and looks at what a node is.
 import { formatDuration } from '../../util/duration.ts';
 import { NodeClient, TalosCallError } from '../../talos/node-client.ts';
+import { dialOf } from '../inputs/node-address.ts';
 import { FingerprintMismatch, fingerprintCredentials, servedFingerprint } from './fingerprint.ts';
 import type { ApplyDeps, LeaveCheck } from '../rules/apply-node.ts';
 import { APID_PORT, insecureClient, shortTransportError } from './connect.ts';
@@ -45,7 +46,7 @@ export function applyIo(o: ApplyIoOptions): ApplyDeps {
       // With --cert-fingerprint, the channel itself refuses a server whose certificate does not match:
       // the config (which carries the cluster's CA key) never leaves on an unverified connection.
       const client = target.certFingerprints
-        ? new NodeClient(target.address, port, fingerprintCredentials(target.certFingerprints), o.callDeadlineMs)
+        ? new NodeClient(dialOf(target.address, port).host, dialOf(target.address, port).port, fingerprintCredentials(target.certFingerprints), o.callDeadlineMs)
         : insecureClient(target.address, o.callDeadlineMs, port);
       try {
         return await client.applyConfiguration(data, 'AUTO');

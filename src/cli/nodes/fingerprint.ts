@@ -9,6 +9,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { serverCertificate } from '../../discovery/tls-probe.ts';
 import { insecureCredentials } from './connect.ts';
+import { dialOf } from '../inputs/node-address.ts';
 
 /** base64(SHA-256(SPKI DER)) of a certificate. */
 export function spkiFingerprint(cert: X509Certificate): string {
@@ -76,7 +77,8 @@ export function fingerprintCredentials(fingerprints: string[]): grpc.ChannelCred
 
 /** The fingerprint of the certificate a node serves now; undefined when no handshake completed. */
 export async function servedFingerprint(address: string, port: number, deadlineMs: number): Promise<{ fingerprint: string } | { error: string }> {
-  const tls = await serverCertificate(address, port, deadlineMs);
+  const to = dialOf(address, port);
+  const tls = await serverCertificate(to.host, to.port, deadlineMs);
   if (tls.kind !== 'certificate') return { error: tls.reason };
   return { fingerprint: spkiFingerprint(tls.chain[0] as X509Certificate) };
 }

@@ -9,6 +9,7 @@
 //   unknown      anything else: something answers, but it proves neither — said so, never guessed
 import { chainsTo, serverCertificate, type ServerCertificateResult } from '../../discovery/tls-probe.ts';
 import { APID_PORT, insecureStage, type InsecureLook } from './connect.ts';
+import { dialOf } from '../inputs/node-address.ts';
 
 export type NodeProbe =
   | { kind: 'maintenance' }
@@ -47,5 +48,6 @@ export async function classifyNode(tls: ServerCertificateResult, cas: TrustedCa[
 }
 
 export async function identifyNode(address: string, cas: TrustedCa[], deadlineMs: number, port = APID_PORT): Promise<NodeProbe> {
-  return classifyNode(await serverCertificate(address, port, deadlineMs), cas, () => insecureStage(address, deadlineMs, port));
+  const to = dialOf(address, port);
+  return classifyNode(await serverCertificate(to.host, to.port, deadlineMs), cas, () => insecureStage(to.host, deadlineMs, to.port));
 }
