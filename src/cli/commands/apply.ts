@@ -9,7 +9,8 @@ import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { Progress, table, type Io } from '../render/report.ts';
-import { retrySchedule } from '../rules/retry.ts';
+import { retrySchedule, type RetryPolicy } from '../rules/retry.ts';
+import type { FlagValues } from '../inputs/flags.ts';
 import { UsageError } from '../usage-error.ts';
 import { APID_PORT } from '../nodes/connect.ts';
 import { servedFingerprints } from '../nodes/fingerprint.ts';
@@ -45,12 +46,15 @@ function render(results: NodeApplyResult[]): string {
   return text;
 }
 
+/** apply's settings from its flags (each flag read here is one the run uses). */
+export function applyOptions(values: FlagValues): { policy: RetryPolicy; parallel: number; waitTimeoutMs: number } {
+  requireMaintenanceMode(values);
+  return { policy: retryPolicy(values), parallel: intFlag(values, 'parallel', 1, 1, 256), waitTimeoutMs: durationFlag(values, 'wait-timeout', 10 * 60_000, 1) };
+}
+
 export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'>): Promise<ExitCode> {
   const { values, output } = parseCommand(args, APPLY_FLAGS);
-  requireMaintenanceMode(values);
-  const policy = retryPolicy(values);
-  const parallel = intFlag(values, 'parallel', 1, 1, 256);
-  const waitTimeoutMs = durationFlag(values, 'wait-timeout', 10 * 60_000, 1);
+  const { policy, parallel, waitTimeoutMs } = applyOptions(values);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   // Every config is read before any node is touched: a typo in one file stops the run, not half of it.
   const cas = new Map<string, TrustedCa[]>();

@@ -11,6 +11,7 @@ import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
 import { CHECKS, preflightChecks, type Check } from '../rules/preflight-checks.ts';
 import { emit } from '../render/output.ts';
+import type { FlagValues } from '../inputs/flags.ts';
 import { APID_PORT } from '../nodes/connect.ts';
 import { servedFingerprints } from '../nodes/fingerprint.ts';
 import { planChecks, type PlanCheck } from '../rules/plan-checks.ts';
@@ -105,10 +106,15 @@ function render(results: PreflightResult[], plan: PlanCheck[], warnings: string[
   return text;
 }
 
+/** preflight's retry policy from its flags (--retries defaults to PREFLIGHT_RETRIES). */
+export function preflightPolicy(values: FlagValues): RetryPolicy {
+  requireMaintenanceMode(values);
+  return retryPolicy(values, { ...DEFAULT_RETRY, retries: PREFLIGHT_RETRIES });
+}
+
 export async function runPreflight(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'>): Promise<ExitCode> {
   const { values, output } = parseCommand(args, PREFLIGHT_FLAGS);
-  requireMaintenanceMode(values);
-  const policy = retryPolicy(values, { ...DEFAULT_RETRY, retries: PREFLIGHT_RETRIES });
+  const policy = preflightPolicy(values);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   const progress = new Progress(io, targets);
   // The certificate each address serves: one node behind several addresses is checked once, and

@@ -5,6 +5,7 @@ import { formatDuration } from '../../util/duration.ts';
 import { applyHint, configFacts, nodeState, observeAll } from '../nodes/cluster-view.ts';
 import { CONFIGURED_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
+import type { FlagValues } from '../inputs/flags.ts';
 import { Progress, table, type Io } from '../render/report.ts';
 import { problemLines } from '../render/verdict-text.ts';
 import { sleep } from '../../util/sleep.ts';
@@ -25,10 +26,14 @@ function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckN
   return text;
 }
 
+/** verify's settings from its flags. */
+export function verifyOptions(values: FlagValues): { timeoutMs: number; intervalMs: number } {
+  return { timeoutMs: durationFlag(values, 'timeout', 5 * 60_000, 1), intervalMs: durationFlag(values, 'interval', 5_000, 1) };
+}
+
 export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, VERIFY_FLAGS);
-  const timeoutMs = durationFlag(values, 'timeout', 5 * 60_000, 1);
-  const intervalMs = durationFlag(values, 'interval', 5_000, 1);
+  const { timeoutMs, intervalMs } = verifyOptions(values);
   const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
   const facts = configFacts(inputs.targets);
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));

@@ -92,6 +92,8 @@ export interface Inputs {
   targets: NodeTarget[];
   /** talosconfig named by the talhelper lines, used when --talosconfig is not given. */
   talosconfigHint?: string;
+  /** --context named by the talhelper lines, used with talosconfigHint. */
+  contextHint?: string;
 }
 
 export interface InputContext {
@@ -123,7 +125,7 @@ export async function resolveInputs(values: FlagValues, ctx: InputContext): Prom
   else if (talhelper) {
     const text = talhelper === '-' ? await ctx.readStdin() : readText(talhelper, 'talhelper output');
     const parsed = parseTalhelperOutput(text, ctx.cwd);
-    inputs = { targets: parsed.targets, ...(parsed.talosconfig ? { talosconfigHint: parsed.talosconfig } : {}) };
+    inputs = { targets: parsed.targets, ...(parsed.talosconfig ? { talosconfigHint: parsed.talosconfig } : {}), ...(parsed.context ? { contextHint: parsed.context } : {}) };
   } else if (nodes && nodes.length > 0) {
     if (ctx.needFiles && !file) throw new UsageError('--nodes needs --file (the machine config to apply to them)');
     inputs = { targets: nodes.map((address) => ({ address, name: address, ...(file ? { file } : {}) })) };
@@ -156,7 +158,7 @@ export async function resolveInputs(values: FlagValues, ctx: InputContext): Prom
  * The talosconfig, if there is one. An explicitly named file that cannot be read is a usage error; the
  * default location missing is not (maintenance-mode work needs no credentials).
  */
-export function loadTalosconfig(values: FlagValues, env: Record<string, string | undefined>, hint?: string): Talosconfig | undefined {
+export function loadTalosconfig(values: FlagValues, env: Record<string, string | undefined>, hint?: string, contextHint?: string): Talosconfig | undefined {
   const flag = stringFlag(values, 'talosconfig');
   const explicit = flag ?? (env.TALOSCONFIG ? env.TALOSCONFIG : hint);
   const path = explicit ?? talosconfigPath(undefined, env, env.HOME || undefined);
@@ -165,7 +167,8 @@ export function loadTalosconfig(values: FlagValues, env: Record<string, string |
     if (!flag && !env.TALOSCONFIG) return undefined; // talhelper's hint is only a hint
     throw new UsageError(`talosconfig ${path} does not exist; pass --talosconfig PATH (talosctl writes it with gen config)`);
   }
-  return parseTalosconfig(readText(path, 'talosconfig'), path, stringFlag(values, 'context'));
+  const fromHint = !flag && !env.TALOSCONFIG && hint !== undefined;
+  return parseTalosconfig(readText(path, 'talosconfig'), path, stringFlag(values, 'context') ?? (fromHint ? contextHint : undefined));
 }
 
 export const wantsHelp = (values: FlagValues): boolean => boolFlag(values, 'help');
@@ -181,13 +184,13 @@ export async function inputsWithTalosconfig(
 ): Promise<{ inputs: Inputs; talosconfig: Talosconfig | undefined; endpoints: string[] }> {
   let talosconfig: Talosconfig | undefined;
   let loaded = false;
-  const load = (hint?: string) => {
-    if (!loaded) talosconfig = loadTalosconfig(values, ctx.env, hint);
+  const load = (hint?: string, contextHint?: string) => {
+    if (!loaded) talosconfig = loadTalosconfig(values, ctx.env, hint, contextHint);
     loaded = true;
     return talosconfig;
   };
   const inputs = await resolveInputs(values, { ...ctx, needFiles: false, fallbackNodes: () => load()?.nodes ?? [] });
-  const loadedConfig = load(inputs.talosconfigHint);
+  const loadedConfig = load(inputs.talosconfigHint, inputs.contextHint);
   return { inputs, talosconfig: loadedConfig, endpoints: endpointsOf(values, loadedConfig) };
 }
 
