@@ -102,7 +102,7 @@ function render(results: PreflightResult[], plan: PlanCheck[], warnings: string[
   text +=
     failed.length === 0 && planFailures.length === 0
       ? `\npreflight passed: ${nodes} node(s) ready for apply${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'} above)` : ''}\n`
-      : `\npreflight FAILED${failed.length > 0 ? ` for ${failed.map((r) => r.name).join(', ')}` : ''}${planFailures.length > 0 ? `${failed.length > 0 ? ';' : ''} plan: ${planFailures.map((c) => c.name).join(', ')}` : ''}\n`;
+      : `\npreflight FAILED${failed.length > 0 ? ` for ${failed.map((r) => r.name).join(', ')}` : ''}${planFailures.length > 0 ? `${failed.length > 0 ? ';' : ':'} plan: ${planFailures.map((c) => c.name).join(', ')}` : ''}\n`;
   return text;
 }
 
