@@ -33,7 +33,7 @@ const line = (address: string, name: string, extra = '') => `talosctl apply-conf
 beforeAll(async () => {
   c = await startOperatorCluster(SUBNET, [
     // cp1 has two addresses: talhelper writes a line for each.
-    { name: 'cp1', ip: ip(1), type: 'controlplane', maintenance: true, extraIps: [ip(21)] },
+    { name: 'cp1', ip: ip(1), type: 'controlplane', maintenance: true, addresses: [{ ip: ip(21) }] },
     { name: 'cp2', ip: ip(2), type: 'controlplane', maintenance: true },
     { name: 'cp3', ip: ip(3), type: 'controlplane', maintenance: true },
     { name: 'w1', ip: ip(11), type: 'worker', maintenance: true, disks: [SSD, DATA] },

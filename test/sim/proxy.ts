@@ -54,7 +54,7 @@ export function proxyDecision(node: SimNode, metadata: grpc.Metadata): ProxyDeci
   const target = String(values[0]);
   if (node.maintenance) {
     // No client TLS config in maintenance mode: only the node's own address is served (IsLocalTarget).
-    if (target === node.ip || node.extraIps.includes(target) || target === node.name) return { kind: 'local' };
+    if (node.addresses.includes(target) || target === node.name) return { kind: 'local' };
     throw new RpcError(status.PERMISSION_DENIED, 'no request forwarding');
   }
   if (target === '' || /:\d+$/.test(target)) throw new RpcError(status.INTERNAL, `invalid target "${target}"`);
