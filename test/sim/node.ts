@@ -144,6 +144,10 @@ export class SimNode {
   private server: TalosApiServer | null = null;
   private readonly sockets = new Map<TLSSocket, string | undefined>();
   private readonly partitioned = new Set<string>();
+  /** Per-address partitions: connections to that address of the node from these CNs are dropped. */
+  private readonly partitionedAt = new Map<string, Set<string>>();
+  /** Overrides Settings.etcdStartDelayMs for this node (a slow image pull). */
+  etcdStartDelayMs: number | undefined;
   private readonly logs = new Map<string, string[]>();
   private readonly logListeners = new Map<string, Set<(line: string) => void>>();
   apidCert: IssuedCertificate;
@@ -254,6 +258,11 @@ export class SimNode {
       return true;
     }
     const verdict = verifyClientCertificate(sock);
+    const local = sock.localAddress?.replace(/^::ffff:/, '');
+    if (verdict.cn !== undefined && local !== undefined && this.partitionedAt.get(local)?.has(verdict.cn)) {
+      this.refuse(`partitioned: connections from CN=${verdict.cn} to ${local} are dropped`, verdict.subject, verdict.cn);
+      return false;
+    }
     if (verdict.cn !== undefined && this.partitioned.has(verdict.cn)) {
       this.refuse(`partitioned: connections from CN=${verdict.cn} are dropped`, verdict.subject, verdict.cn);
       return false;
@@ -283,10 +292,27 @@ export class SimNode {
     }
   }
 
-  /** Ends partitions for these CNs, or all of them. */
+  /** Calls from these CNs to one of this node's addresses are refused (asymmetric, per address). */
+  partitionAddress(address: string, cns: Iterable<string>): void {
+    const set = this.partitionedAt.get(address) ?? new Set<string>();
+    for (const cn of cns) set.add(cn);
+    this.partitionedAt.set(address, set);
+    for (const [sock, cn] of this.sockets) {
+      if (cn !== undefined && set.has(cn) && sock.localAddress?.replace(/^::ffff:/, '') === address) sock.destroy();
+    }
+  }
+
+  /** Ends partitions for these CNs, or all of them (per-address ones included). */
   heal(cns?: Iterable<string>): void {
-    if (!cns) this.partitioned.clear();
-    else for (const cn of cns) this.partitioned.delete(cn);
+    if (!cns) {
+      this.partitioned.clear();
+      this.partitionedAt.clear();
+    } else {
+      for (const cn of cns) {
+        this.partitioned.delete(cn);
+        for (const set of this.partitionedAt.values()) set.delete(cn);
+      }
+    }
   }
 
   isPartitioned(cn: string): boolean {

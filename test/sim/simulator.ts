@@ -34,6 +34,8 @@ export interface NodeFlags {
   pendingReboot?: boolean;
   latencyMs?: number;
   bootTime?: number;
+  /** This node's etcd takes this long to start (its image pull), instead of etcdStartDelayMs. */
+  etcdStartDelayMs?: number;
 }
 
 /** A random non-zero uint64 as a decimal string (etcd member and cluster ids). */
@@ -208,6 +210,7 @@ export class TalosSimulator implements World {
     if (flags.pendingReboot !== undefined) node.pendingReboot = flags.pendingReboot;
     if (flags.latencyMs !== undefined) node.latencyMs = flags.latencyMs;
     if (flags.bootTime !== undefined) node.bootTime = flags.bootTime;
+    if (flags.etcdStartDelayMs !== undefined) node.etcdStartDelayMs = flags.etcdStartDelayMs;
     if (flags.etcdConfigured !== undefined) {
       node.etcdConfigured = node.type !== 'worker' && flags.etcdConfigured;
       node.machineConfig = this.renderConfig(node);
@@ -229,6 +232,11 @@ export class TalosSimulator implements World {
   /** Calls from client certificates with these CNs to the named nodes (default: all) are refused. */
   partition(callerCns: string[], nodeNames?: string[]): void {
     for (const node of nodeNames ? nodeNames.map((n) => this.node(n)) : this.nodes()) node.partition(callerCns);
+  }
+
+  /** Calls from client certificates with these CNs to one address of the named node are refused. */
+  partitionAddress(name: string, address: string, callerCns: string[]): void {
+    this.node(name).partitionAddress(address, callerCns);
   }
 
   heal(callerCns?: string[], nodeNames?: string[]): void {
@@ -476,7 +484,7 @@ export class TalosSimulator implements World {
       node.appendLog('etcd', `etcd is running as member ${node.etcd.memberId} of cluster ${node.etcd.clusterId}`);
       this.recorder.emitEvent({ kind: 'etcd-running', at: new Date(), node: node.name, clusterId: node.etcd.clusterId, memberId: node.etcd.memberId });
       this.changed();
-    }, this.settings.etcdStartDelayMs);
+    }, node.etcdStartDelayMs ?? this.settings.etcdStartDelayMs);
     this.startTimers.set(node, timer);
   }
 
