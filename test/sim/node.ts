@@ -9,6 +9,7 @@ import { cosiStateClient, machineServiceClient } from '../../src/talos/proto.ts'
 import type { ClusterIdentity } from './cluster-identity.ts';
 import { verifyClientCertificate } from './client-cert-policy.ts';
 import { FaultPlan } from './faults.ts';
+import { ExtensionServices } from './extension-services.ts';
 import { cosiHandlers } from './cosi-service.ts';
 import { machineHandlers } from './machine-service.ts';
 import { nodeResources } from './node-resources.ts';
@@ -120,6 +121,8 @@ export class SimNode {
   /** NodeAddresses/default: the node's own default address. */
   readonly defaultAddress: string;
   readonly serviceOverrides = new Map<string, ServiceOverride>();
+  /** Extension services as machined's runner runs them (exit codes, restart kinds). */
+  readonly extensionServices: ExtensionServices = new ExtensionServices(this);
   readonly appliedConfigs: { at: Date; mode: string; callerCn: string | undefined; data: Buffer }[] = [];
 
   bootTime: number;
@@ -248,6 +251,17 @@ export class SimNode {
     for (const sock of this.sockets.keys()) sock.destroy();
     this.sockets.clear();
     server.forceShutdown();
+  }
+
+  /**
+   * apid's certificate provider issues a new certificate (new key and serial, same names). apid reloads
+   * it for new handshakes; here the listener is re-bound with it, which also drops open connections.
+   */
+  async regenerateApidCertificate(): Promise<void> {
+    this.apidCert = issueApidCertificate(this.identity.osCa, { hostname: this.name, ip: this.ip, certSANs: [...this.extraAddresses.map((a) => a.ip), ...this.certSANs] });
+    if (!this.server) return;
+    this.shutdown();
+    await this.listen();
   }
 
   // ---- connections -----------------------------------------------------------------------------
