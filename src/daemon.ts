@@ -25,6 +25,7 @@ import { TalosView } from './bootstrap/talos-view.ts';
 import { formatDuration } from './util/duration.ts';
 import { sleep, Stopped } from './util/sleep.ts';
 import { VERSION } from './version.ts';
+import { SYSTEM_CLOCK } from './model/clock.ts';
 
 /** How long a control plane whose config is read but whose etcd secrets are not written yet may wait for them. */
 export const SECRETS_WAIT_MS = 10 * 60_000;
@@ -294,6 +295,7 @@ async function readLocalNode(config: Config, identities: ClientIdentities, log: 
 }
 
 async function waitForSecrets(paths: HostPaths, signal: AbortSignal): Promise<void> {
-  const until = Date.now() + SECRETS_WAIT_MS;
-  while (!etcdSecretsPresent(paths) && Date.now() < until) await sleep(SECRETS_POLL_MS, signal);
+  // Monotonic: a clock step while time syncs must not stretch or cut the wait.
+  const until = SYSTEM_CLOCK.now() + SECRETS_WAIT_MS;
+  while (!etcdSecretsPresent(paths) && SYSTEM_CLOCK.now() < until) await sleep(SECRETS_POLL_MS, signal);
 }
