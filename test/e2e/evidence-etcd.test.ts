@@ -79,3 +79,18 @@ describe('errors stay unknown', () => {
     expect(h.sim.successfulBootstraps().map((b) => b.node)).toEqual(['cp2']);
   }, 90_000);
 });
+
+describe('a reboot between an accepted Bootstrap and etcd starting', () => {
+  test('the Bootstrap is lost with the reboot; the daemons still end with exactly one etcd cluster', async () => {
+    h = await startCluster({ subnet: '127.0.224', quorum: 3, nodes: threeControlPlanes([1_700_000_300, 1_700_000_100, 1_700_000_200]), sim: { etcdStartDelayMs: 4_000 } });
+    for (const n of ['cp1', 'cp2', 'cp3']) h.daemon(n);
+    await h.sim.waitUntil(() => h!.sim.successfulBootstraps().length >= 1, 20_000, 'the first Bootstrap');
+    expect(h.sim.successfulBootstraps()[0]?.node).toBe('cp2');
+    // cp2 reboots before its etcd started: the request was only in machined's memory.
+    h.sim.setFlags('cp2', { etcdStartDelayMs: 200 });
+    await h.reboot('cp2', 200);
+    expect(h.sim.timeline().some((e) => e.kind === 'node-rebooted' && e.node === 'cp2' && e.lostBootstrap)).toBe(true);
+    await h.sim.waitUntil(() => h!.sim.nodes().every((n) => n.etcd.running), 60_000, 'every etcd running');
+    expect(h.sim.etcdClusters()).toHaveLength(1);
+  }, 90_000);
+});
