@@ -65,6 +65,10 @@ describe('apid certificate regeneration', () => {
     const after = new X509Certificate(s.node('cp1').apidCert.certPem);
     expect(after.fingerprint256).not.toBe(before.fingerprint256);
     expect(after.subjectAltName).toBe(before.subjectAltName);
+    // New handshakes present the new certificate.
+    const { serverCertificate } = await import('../../src/discovery/tls-probe.ts');
+    const seen = await serverCertificate(`${SUBNET}.1`, 50000, 2000);
+    expect(seen.kind === 'certificate' && seen.chain[0]?.fingerprint256).toBe(after.fingerprint256);
     expect(await client(s, `${SUBNET}.1`).hostname()).toBe('cp1');
   });
   test('a time-sync change regenerates it', async () => {

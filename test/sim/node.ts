@@ -254,14 +254,13 @@ export class SimNode {
   }
 
   /**
-   * apid's certificate provider issues a new certificate (new key and serial, same names). apid reloads
-   * it for new handshakes; here the listener is re-bound with it, which also drops open connections.
+   * apid's certificate provider issues a new certificate (new key and serial, same names): new handshakes
+   * get it, open connections keep theirs.
    */
   async regenerateApidCertificate(): Promise<void> {
     this.apidCert = issueApidCertificate(this.identity.osCa, { hostname: this.name, ip: this.ip, certSANs: [...this.extraAddresses.map((a) => a.ip), ...this.certSANs] });
-    if (!this.server) return;
-    this.shutdown();
-    await this.listen();
+    if (!this.server || this.maintenance) return;
+    this.server.replaceCertificate({ keyPem: this.apidCert.keyPem, certPem: this.apidCert.certPem, caPem: this.identity.osCa.certPem });
   }
 
   // ---- connections -----------------------------------------------------------------------------
