@@ -99,3 +99,23 @@ describe('NODE_IP must be this node', () => {
     expect(line.msg).toContain('a VIP or shared certSAN names no single node');
   }, 60_000);
 });
+
+describe('apid certificates regenerated during the run', () => {
+  test('nodes stay one identity each across new certificates: exactly one Bootstrap, one cluster', async () => {
+    h = await startCluster({
+      subnet: '127.0.219',
+      quorum: 3,
+      nodes: [
+        { name: 'cp1', host: 1, type: 'controlplane', bootTime: SAME_SECOND + 20 },
+        { name: 'cp2', host: 2, type: 'controlplane', bootTime: SAME_SECOND },
+        { name: 'cp3', host: 3, type: 'controlplane', bootTime: SAME_SECOND + 10 },
+      ],
+      sim: { apidCertRotationMs: 1_500 },
+    });
+    for (const n of ['cp1', 'cp2', 'cp3']) h.daemon(n);
+    await h.sim.waitUntil(() => h!.sim.nodes().every((n) => n.etcd.running), 45_000, 'every etcd running');
+    expect(h.sim.timeline().filter((e) => e.kind === 'apid-cert-regenerated').length).toBeGreaterThan(2);
+    expect(h.sim.successfulBootstraps().map((b) => b.node)).toEqual(['cp2']);
+    expect(h.sim.etcdClusters()).toHaveLength(1);
+  }, 60_000);
+});
