@@ -45,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case 'help':
+      // `help apply` prints apply's help, as `apply --help` does.
+      if ((OPERATOR_COMMANDS as readonly string[]).includes(rest[0] ?? '')) return runOperator(rest[0] as OperatorCommand, ['--help']);
       process.stdout.write(USAGE);
       return EXIT.OK;
     case 'run': {

@@ -34,6 +34,16 @@ export interface ServiceState {
   id: string;
   state: string;
   healthy: boolean;
+  /** The newest event's message ('' when the service has none). machined keeps events oldest first. */
+  lastEvent: string;
+}
+
+/** One entry of MachineService List (machine.FileInfo). */
+export interface FileEntry {
+  name: string;
+  relativeName: string;
+  isDir: boolean;
+  error: string;
 }
 
 interface ReplyMetadata {
@@ -63,18 +73,34 @@ export class NodeClient {
   private readonly machine: grpc.Client;
   private readonly state: grpc.Client;
 
+  private readonly callMetadata: Record<string, string>;
+
+  /**
+   * `options.metadata` goes with every call (e.g. talosctl's one-to-one proxying: `node` = the node an
+   * endpoint forwards to); `options.target` replaces `address:port` as the channel target (e.g. several
+   * endpoints as `ipv4:a:p,b:p`) and `options.channelOptions` adds to the channel's options.
+   */
   constructor(
     readonly address: string,
     port: number,
     credentials: grpc.ChannelCredentials,
     private readonly deadlineMs: number,
+    options: { metadata?: Record<string, string>; target?: string; channelOptions?: grpc.ChannelOptions } = {},
   ) {
-    const target = `${address}:${port}`;
-    this.channel = new grpc.Channel(target, credentials, CHANNEL_OPTIONS);
+    const target = options.target ?? `${address}:${port}`;
+    const channelOptions = { ...CHANNEL_OPTIONS, ...options.channelOptions };
+    this.callMetadata = options.metadata ?? {};
+    this.channel = new grpc.Channel(target, credentials, channelOptions);
     const Machine = machineServiceClient();
     const State = cosiStateClient();
-    this.machine = new Machine(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
-    this.state = new State(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
+    this.machine = new Machine(target, credentials, { ...channelOptions, channelOverride: this.channel });
+    this.state = new State(target, credentials, { ...channelOptions, channelOverride: this.channel });
+  }
+
+  private metadata(): grpc.Metadata {
+    const meta = new grpc.Metadata();
+    for (const [k, v] of Object.entries(this.callMetadata)) meta.set(k, v);
+    return meta;
   }
 
   close(): void {
@@ -87,7 +113,7 @@ export class NodeClient {
     const fn = (client as unknown as Record<string, UnaryMethod>)[method];
     if (!fn) throw new Error(`no method ${method}`);
     return new Promise<T>((resolve, reject) => {
-      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
+      fn.call(client, request, this.metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
         if (err) reject(new TalosCallError(method, err.code, stableDetails(err)));
         else resolve(reply as T);
       });
@@ -119,8 +145,11 @@ export class NodeClient {
   }
 
   async services(): Promise<ServiceState[]> {
-    const list = await this.first<{ services: { id: string; state: string; health?: { healthy: boolean } }[] }>('ServiceList', {});
-    return list.services.map((s) => ({ id: s.id, state: s.state, healthy: s.health?.healthy ?? false }));
+    const list = await this.first<{ services: { id: string; state: string; health?: { healthy: boolean }; events?: { events?: { msg?: string }[] } }[] }>('ServiceList', {});
+    return list.services.map((s) => {
+      const events = s.events?.events ?? [];
+      return { id: s.id, state: s.state, healthy: s.health?.healthy ?? false, lastEvent: events[events.length - 1]?.msg ?? '' };
+    });
   }
 
   async etcdMembers(queryLocal: boolean, deadlineMs?: number): Promise<EtcdMemberInfo[]> {
@@ -148,7 +177,7 @@ export class NodeClient {
   private stream(method: string, request: unknown, options: grpc.CallOptions): grpc.ClientReadableStream<unknown> {
     const fn = (this.state as unknown as Record<string, StreamMethod>)[method];
     if (!fn) throw new Error(`no method ${method}`);
-    return fn.call(this.state, request, new grpc.Metadata(), options);
+    return fn.call(this.state, request, this.metadata(), options);
   }
 
   /** Every resource of a kind (COSI List, a server stream), within the client's deadline. */
@@ -193,6 +222,27 @@ export class NodeClient {
     return () => call.cancel();
   }
 
+  /**
+   * MachineService List of one directory without recursion (os:reader may call it): the directory itself
+   * (relative name ".") and its direct entries, as Talos's walker sends them (pkg/archiver/walker.go).
+   * An error carried in a message's metadata is raised with its code.
+   */
+  listDirectory(root: string): Promise<FileEntry[]> {
+    const fn = (this.machine as unknown as Record<string, StreamMethod>).List;
+    if (!fn) throw new Error('no method List');
+    return new Promise((resolve, reject) => {
+      const out: FileEntry[] = [];
+      const stream = fn.call(this.machine, { root, recurse: false }, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs });
+      let failed: TalosCallError | undefined;
+      stream.on('data', (m: { metadata?: ReplyMetadata | null; name?: string; relative_name?: string; is_dir?: boolean; error?: string }) => {
+        if (m.metadata?.error) failed ??= new TalosCallError('List', m.metadata.status?.code ?? grpc.status.UNKNOWN, m.metadata.error);
+        out.push({ name: m.name ?? '', relativeName: m.relative_name ?? '', isDir: m.is_dir === true, error: m.error ?? '' });
+      });
+      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, stableDetails(err))));
+      stream.on('end', () => (failed ? reject(failed) : resolve(out)));
+    });
+  }
+
   /** The last `lines` lines a system service logged (machined's in-memory buffer), without following. */
   logTail(serviceId: string, lines: number): Promise<string[]> {
     const fn = (this.machine as unknown as Record<string, StreamMethod>).Logs;
@@ -200,7 +250,7 @@ export class NodeClient {
     return new Promise((resolve, reject) => {
       let text = '';
       const request = { namespace: 'system', id: serviceId, driver: 'CONTAINERD', follow: false, tail_lines: lines };
-      const stream = fn.call(this.machine, request, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs });
+      const stream = fn.call(this.machine, request, this.metadata(), { deadline: Date.now() + this.deadlineMs });
       stream.on('data', (m: unknown) => {
         const bytes = (m as { bytes?: Buffer }).bytes;
         if (bytes) text += Buffer.from(bytes).toString('utf8');

@@ -14,6 +14,25 @@ export interface NodeConfig {
   install: { disk?: string; diskSelector?: DiskSelector };
   /** machine.type is written at all (Talos would read a missing type as worker; a config without one is a mistake). */
   machineTypeSet: boolean;
+  /** Every `kind: ExtensionServiceConfig` document: its name and environment lines (`K=V`). */
+  extensionServiceConfigs: ExtensionServiceConfigDoc[];
+}
+
+export interface ExtensionServiceConfigDoc {
+  name: string;
+  environment: string[];
+}
+
+/** The ExtensionServiceConfig documents of a multi-document machine config (pkg/machinery/config/types/runtime/extensions). */
+function extensionServiceConfigs(text: string): ExtensionServiceConfigDoc[] {
+  const out: ExtensionServiceConfigDoc[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const js = doc.toJS() as Record<string, unknown> | null;
+    if (!js || js.kind !== 'ExtensionServiceConfig') continue;
+    const env = Array.isArray(js.environment) ? js.environment.filter((e): e is string => typeof e === 'string') : [];
+    out.push({ name: typeof js.name === 'string' ? js.name : '', environment: env });
+  }
+  return out;
 }
 
 export type NodeConfigRead = { ok: true; config: NodeConfig } | { ok: false; problem: string };
@@ -46,7 +65,7 @@ export function readNodeConfig(path: string): NodeConfigRead {
   }
   try {
     const text = data.toString('utf8');
-    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...machineSection(text) } };
+    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...machineSection(text), extensionServiceConfigs: extensionServiceConfigs(text) } };
   } catch (e) {
     return { ok: false, problem: `${path}: ${e instanceof Error ? e.message : String(e)}` };
   }
