@@ -41,6 +41,9 @@ export const CONTROL_PLANE_ONLY_KINDS = [
   'KubeTalosAPIAccessConfig',
 ];
 
+// The v1alpha1 document's top-level keys (pkg/machinery/config/types/v1alpha1/v1alpha1_types.go, Config).
+const V1ALPHA1_KEYS = new Set(['version', 'debug', 'persist', 'machine', 'cluster']);
+
 /** machine.ParseType (pkg/machinery/config/machine/machine.go): "", "join" and "worker" are workers. */
 function machineType(value: unknown): 'controlplane' | 'worker' | 'unknown' {
   if (value === 'init' || value === 'controlplane') return 'controlplane';
@@ -49,7 +52,7 @@ function machineType(value: unknown): 'controlplane' | 'worker' | 'unknown' {
 }
 
 /** v1alpha1 Config.Validate and ClusterConfig.Validate (pkg/machinery/config/types/v1alpha1/v1alpha1_validation.go). */
-function checkV1alpha1(doc: ConfigDocument, mode: ValidationMode, out: Finding[]): void {
+function checkV1alpha1(doc: ConfigDocument, mode: ValidationMode, unattended: boolean, out: Finding[]): void {
   const add = (rule: MachineConfigRule, detail: string): void => {
     out.push({ rule, detail });
   };
@@ -73,6 +76,9 @@ function checkV1alpha1(doc: ConfigDocument, mode: ValidationMode, out: Finding[]
   const install = map(machine.install);
   if (mode.requiresInstall && install && !nonEmpty(install.disk) && (install.diskSelector === undefined || install.diskSelector === null)) {
     add(RULES.installDisk, 'machine.install has neither disk nor diskSelector');
+  }
+  if (mode.requiresInstall && !install && !unattended) {
+    add(RULES.installRequired, 'neither machine.install nor an UnattendedInstallConfig document: Talos v1.13 and older refuse it, v1.14 applies it and installs nothing');
   }
   const ca = map(machine.ca);
   const accepted = Array.isArray(machine.acceptedCAs) ? machine.acceptedCAs : [];
@@ -130,18 +136,23 @@ export function checkMachineConfig(text: string, mode: ValidationMode = MAINTENA
   // The loader: every document needs a kind and apiVersion; no two with the same apiVersion/kind/name.
   const seen = new Set<string>();
   for (const doc of split.documents) {
-    if (doc.kind === '') return [{ rule: RULES.missingKind, detail: `the document at line ${doc.line} has no kind` }];
-    if (doc.apiVersion === '') return [{ rule: RULES.missingApiVersion, detail: `the ${doc.kind} document at line ${doc.line} has no apiVersion` }];
-    const id = `${doc.kind === 'v1alpha1' ? '' : doc.apiVersion}/${doc.kind}/${doc.name}`;
-    if (seen.has(id)) {
-      return [{ rule: RULES.duplicateDocument, detail: `a second ${doc.kind}${doc.name ? ` named ${doc.name}` : ''} document at line ${doc.line}; Talos allows one` }];
+    if (seen.has(doc.id)) {
+      return [{ rule: RULES.duplicateDocument, detail: `a second ${doc.kind || 'document'}${doc.name ? ` named ${doc.name}` : ''} at line ${doc.line}; Talos allows one` }];
     }
-    seen.add(id);
+    seen.add(doc.id);
+    if (doc.kind === '') return [{ rule: RULES.missingKind, detail: `the document at line ${doc.line} has no kind` }];
+    if (doc.version === '') return [{ rule: RULES.missingApiVersion, detail: `the ${doc.kind} document at line ${doc.line} has no apiVersion` }];
+    if (doc.kind === 'v1alpha1') {
+      const unknown = Object.keys(doc.body).filter((k) => !V1ALPHA1_KEYS.has(k));
+      if (unknown.length > 0) {
+        return [{ rule: RULES.unknownKeys, detail: `the v1alpha1 document at line ${doc.line} has keys it does not know: ${unknown.join(', ')}` }];
+      }
+    }
   }
 
   const out: Finding[] = [];
   const v1alpha1 = split.documents.find((d) => d.kind === 'v1alpha1');
-  if (v1alpha1) checkV1alpha1(v1alpha1, mode, out);
+  if (v1alpha1) checkV1alpha1(v1alpha1, mode, split.documents.some((d) => d.kind === 'UnattendedInstallConfig'), out);
   for (const doc of split.documents) if (doc.kind === 'ExtensionServiceConfig') checkExtensionService(doc, out);
 
   // Container-level checks (pkg/machinery/config/container/validate.go, validateContainer).

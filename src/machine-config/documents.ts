@@ -1,16 +1,21 @@
 // A machine config split into its documents the way Talos's config loader does
 // (pkg/machinery/config/configloader/internal/decoder/decoder.go): a YAML stream, null documents skipped,
-// every other document a mapping identified by apiVersion, kind (a missing kind with `version`, `machine`,
-// `cluster`, `debug` or `persist` is the legacy v1alpha1 document) and `name`.
+// every other document a mapping. Its version is its `apiVersion`, or `v1alpha1` when it has a `machine`,
+// `cluster`, `debug` or `persist` key (whichever key comes last wins, as in Talos's loop); a document with
+// version v1alpha1 and no kind is the v1alpha1 machine config. Duplicates are found by (apiVersion, kind or
+// "v1alpha1", name) as written.
 import { LineCounter, parseAllDocuments } from 'yaml';
 
 export interface ConfigDocument {
   /** 1-based line of the document's first key. */
   line: number;
-  apiVersion: string;
-  /** The document kind; `v1alpha1` for the legacy machine config document. */
+  /** The version Talos decodes with ("" when none). */
+  version: string;
+  /** The kind as written ("" when none); `v1alpha1` for the machine config document. */
   kind: string;
   name: string;
+  /** Talos's duplicate key: apiVersion/kind/name as written, kind "v1alpha1" when missing. */
+  id: string;
   body: Record<string, unknown>;
 }
 
@@ -18,7 +23,7 @@ export type SplitResult =
   | { ok: true; documents: ConfigDocument[] }
   | { ok: false; problem: 'not-yaml' | 'not-mapping'; line: number; detail: string };
 
-const LEGACY_KEYS = ['version', 'machine', 'cluster', 'debug', 'persist'];
+const LEGACY_KEYS = new Set(['machine', 'cluster', 'debug', 'persist']);
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -49,12 +54,18 @@ export function splitDocuments(text: string): SplitResult {
       return { ok: false, problem: 'not-mapping', line, detail: Array.isArray(value) ? 'a list' : `a ${typeof value}` };
     }
     const body = value as Record<string, unknown>;
-    const legacy = body.kind === undefined && LEGACY_KEYS.some((k) => k in body);
+    let version = '';
+    for (const [key, v] of Object.entries(body)) {
+      if (key === 'apiVersion') version = str(v);
+      else if (LEGACY_KEYS.has(key)) version = 'v1alpha1';
+    }
+    const kind = str(body.kind);
     out.push({
       line,
-      apiVersion: legacy ? str(body.version) || 'v1alpha1' : str(body.apiVersion),
-      kind: str(body.kind) || (legacy ? 'v1alpha1' : ''),
+      version,
+      kind: kind === '' && version === 'v1alpha1' ? 'v1alpha1' : kind,
       name: str(body.name),
+      id: `${str(body.apiVersion)}/${kind || 'v1alpha1'}/${str(body.name)}`,
       body,
     });
   }

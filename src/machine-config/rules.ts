@@ -4,7 +4,11 @@
 // own reason text and the source file it is read from (pkg/machinery v1.14.1). `autobootstrap` rules are the
 // project's own: Talos accepts such a config, but autobootstrap cannot form a cluster from it.
 
-export type RuleScope = 'talos' | 'autobootstrap';
+/**
+ * `talos`: Talos v1.14 refuses the config when it is applied. `talos-before-v1.14`: Talos v1.7 to v1.13
+ * refuse it (the rule was dropped in v1.14). `autobootstrap`: Talos applies it, autobootstrap cannot use it.
+ */
+export type RuleScope = 'talos' | 'talos-before-v1.14' | 'autobootstrap';
 
 export interface MachineConfigRule {
   /** Stable id, used in preflight's output and the docs. */
@@ -71,6 +75,15 @@ export const RULES = {
   workerVip: { id: 'worker-vip', scope: 'talos', reason: 'virtual (shared) IP is not allowed on non-controlplane nodes', source: V1ALPHA1 },
   etcdCaEmpty: { id: 'etcd-ca-empty', scope: 'talos', reason: 'key/cert combination should not be empty', source: V1ALPHA1 },
   installDisk: { id: 'install-disk', scope: 'talos', reason: 'either install disk or diskSelector should be defined', source: V1ALPHA1 },
+  unknownKeys: { id: 'unknown-keys', scope: 'talos', reason: 'unknown keys found during decoding', source: LOADER },
+  // .machine.install became optional in v1.14 (UnattendedInstallConfig replaces it); v1.13 and older refuse a
+  // metal config without it (pkg/machinery v1.13 config/types/v1alpha1/v1alpha1_validation.go).
+  installRequired: {
+    id: 'install-required',
+    scope: 'talos-before-v1.14',
+    reason: 'install instructions are required in "metal" mode',
+    source: V1ALPHA1,
+  },
   persist: { id: 'persist', scope: 'talos', reason: '.persist should be enabled', source: V1ALPHA1 },
   controlPlaneOnlyDocuments: {
     id: 'controlplane-only-documents',

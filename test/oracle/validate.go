@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-multierror"
 
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/resources/block"
 )
 
 // metalMaintenance is the validation mode of a bare-metal node booted from the ISO/PXE in maintenance mode,
@@ -38,10 +39,28 @@ type Verdict struct {
 	Warnings []string `json:"warnings"`
 }
 
+// nodeState is the resource state of the node the config is applied to: one 512 GB SATA SSD at /dev/sda
+// (the disk the tests' preflight sees too), and nothing else. A node in maintenance mode has no VolumeStatus
+// yet, so the runtime check of a dedicated system volume losing its VolumeConfig cannot fail; the install
+// disk selector is matched against these disks (v1alpha1_validation.go, RuntimeValidate).
+func nodeState(ctx context.Context) (state.State, error) {
+	st := state.WrapCore(namespaced.NewState(inmem.Build))
+
+	disk := block.NewDisk(block.NamespaceName, "sda")
+	disk.TypedSpec().DevPath = "/dev/sda"
+	disk.TypedSpec().Size = 512_000_000_000
+	disk.TypedSpec().PrettySize = "512 GB"
+	disk.TypedSpec().Transport = "sata"
+	disk.TypedSpec().SubSystem = "/sys/class/block"
+	disk.TypedSpec().SectorSize = 512
+	disk.TypedSpec().IOSize = 512
+
+	return st, st.Create(ctx, disk)
+}
+
 // validateOne mirrors ApplyConfiguration: configloader.NewFromBytes (refusal = InvalidArgument with its
 // text), then ValidateAtRuntime with no options (neither strict nor local) against the node's resource
-// state. The state is empty here: a node in maintenance mode has no VolumeStatus yet, so the runtime-only
-// checks (a dedicated system volume losing its VolumeConfig) cannot fail.
+// state.
 func validateOne(path string) Verdict {
 	v := Verdict{File: path, Errors: []string{}, Warnings: []string{}}
 
@@ -61,9 +80,17 @@ func validateOne(path string) Verdict {
 		return v
 	}
 
-	st := state.WrapCore(namespaced.NewState(inmem.Build))
+	ctx := context.Background()
 
-	warnings, err := provider.ValidateAtRuntime(context.Background(), st, metalMaintenance{})
+	st, err := nodeState(ctx)
+	if err != nil {
+		v.Stage = "read"
+		v.Errors = append(v.Errors, err.Error())
+
+		return v
+	}
+
+	warnings, err := provider.ValidateAtRuntime(ctx, st, metalMaintenance{})
 	v.Warnings = append(v.Warnings, warnings...)
 
 	if err != nil {
