@@ -14,7 +14,10 @@ export interface MachineConfigRule {
   /** Stable id, used in preflight's output and the docs. */
   id: string;
   scope: RuleScope;
-  /** Talos's error text (for `autobootstrap` rules: the Talos message the operator would meet later). */
+  /**
+   * Talos's error text, with Go's format verbs (%s, %q, %d, %v) where Talos fills in values; for
+   * `autobootstrap` rules, the Talos message the operator would meet later.
+   */
   reason: string;
   /** The Talos source file the rule mirrors (pkg/machinery unless the path says otherwise). */
   source: string;
@@ -26,14 +29,14 @@ const V1ALPHA1 = `${MACHINERY}/types/v1alpha1/v1alpha1_validation.go`;
 const CONTAINER = `${MACHINERY}/container/validate.go`;
 
 export const RULES = {
-  notYaml: { id: 'config-not-yaml', scope: 'talos', reason: 'decode error', source: LOADER },
-  notMapping: { id: 'document-not-mapping', scope: 'talos', reason: 'expected a YAML document at line', source: LOADER },
+  notYaml: { id: 'config-not-yaml', scope: 'talos', reason: 'decode error: %v', source: LOADER },
+  notMapping: { id: 'document-not-mapping', scope: 'talos', reason: 'expected a YAML document at line %d', source: LOADER },
   missingKind: { id: 'document-missing-kind', scope: 'talos', reason: 'missing kind', source: LOADER },
   missingApiVersion: { id: 'document-missing-apiversion', scope: 'talos', reason: 'missing apiVersion', source: LOADER },
-  duplicateDocument: { id: 'duplicate-document', scope: 'talos', reason: 'is not allowed (line', source: LOADER },
+  duplicateDocument: { id: 'duplicate-document', scope: 'talos', reason: 'duplicate document %s/%s/%s is not allowed (line %d)', source: LOADER },
   machineRequired: { id: 'machine-required', scope: 'talos', reason: 'machine instructions are required', source: V1ALPHA1 },
   clusterRequired: { id: 'cluster-required', scope: 'talos', reason: 'cluster instructions are required', source: V1ALPHA1 },
-  unknownMachineType: { id: 'machine-type-unknown', scope: 'talos', reason: 'unknown machine type', source: V1ALPHA1 },
+  unknownMachineType: { id: 'machine-type-unknown', scope: 'talos', reason: 'unknown machine type %q', source: V1ALPHA1 },
   caRequired: {
     id: 'ca-required',
     scope: 'talos',
@@ -81,14 +84,14 @@ export const RULES = {
   installRequired: {
     id: 'install-required',
     scope: 'talos-before-v1.14',
-    reason: 'install instructions are required in "metal" mode',
+    reason: 'install instructions are required in %q mode',
     source: V1ALPHA1,
   },
   persist: { id: 'persist', scope: 'talos', reason: '.persist should be enabled', source: V1ALPHA1 },
   controlPlaneOnlyDocuments: {
     id: 'controlplane-only-documents',
     scope: 'talos',
-    reason: 'the following document kinds are only allowed on control plane machines',
+    reason: 'the following document kinds are only allowed on control plane machines: %v',
     source: CONTAINER,
   },
   discoveryClusterId: {
@@ -107,19 +110,19 @@ export const RULES = {
   extensionEmpty: {
     id: 'extension-service-empty',
     scope: 'talos',
-    reason: 'no config files found for extension',
+    reason: 'no config files found for extension %q',
     source: `${MACHINERY}/types/runtime/extensions/service_config.go`,
   },
   extensionFileContent: {
     id: 'extension-service-file-content',
     scope: 'talos',
-    reason: 'extension content is required for extension',
+    reason: 'extension content is required for extension %q',
     source: `${MACHINERY}/types/runtime/extensions/service_config.go`,
   },
   extensionFileMountPath: {
     id: 'extension-service-file-mount-path',
     scope: 'talos',
-    reason: 'extension mount path is required for extension',
+    reason: 'extension mount path is required for extension %q',
     source: `${MACHINERY}/types/runtime/extensions/service_config.go`,
   },
   // Talos accepts a control plane without cluster.etcd (it is validated only when present), but Bootstrap
@@ -137,3 +140,11 @@ export type RuleKey = keyof typeof RULES;
 
 /** Every rule, in the order the docs list them. */
 export const ALL_RULES: MachineConfigRule[] = Object.values(RULES);
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether an error text from Talos carries this rule's reason (format verbs match any value). */
+export function reasonMatches(rule: MachineConfigRule, talosError: string): boolean {
+  const pattern = rule.reason.split(/%[sqdv]/).map(escape).join('[\\s\\S]*?');
+  return new RegExp(pattern).test(talosError);
+}

@@ -1,9 +1,11 @@
 // src/machine-config: each of Talos's apply-time rules as a table row, on small hand-written configs (the
 // oracle test, test/oracle/preflight-vs-talos.test.ts, holds the same rules to Talos's own validator).
 import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkMachineConfig, MAINTENANCE_METAL } from '../../src/machine-config/check.ts';
 import { machineConfigCheck } from '../../src/machine-config/preflight-check.ts';
-import { ALL_RULES } from '../../src/machine-config/rules.ts';
+import { ALL_RULES, reasonMatches, RULES } from '../../src/machine-config/rules.ts';
 import { checkUnattendedMatch, unattendedInstallMatch } from '../../src/machine-config/unattended-install.ts';
 
 const CRT = Buffer.from('-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n').toString('base64');
@@ -71,6 +73,12 @@ describe('machine-config rules', () => {
     expect(new Set(ALL_RULES.map((r) => r.id)).size).toBe(ALL_RULES.length);
   });
 
+  test('docs/operator.md lists every rule with its Talos reason', () => {
+    const doc = readFileSync(join(import.meta.dir, '../../docs/operator.md'), 'utf8');
+    for (const r of ALL_RULES) expect(doc).toContain(`| \`${r.id}\` |`);
+    for (const r of ALL_RULES) expect(doc).toContain(r.reason);
+  });
+
   test('a finding never quotes the config\'s secrets', () => {
     const text = worker().replace('key: ""', `key: ${KEY}`);
     const check = machineConfigCheck(text);
@@ -84,6 +92,17 @@ describe('machine-config rules', () => {
     expect(machineConfigCheck(undefined).result).toBe('skip');
     expect(machineConfigCheck(cp().replace(`    key: ${KEY}\n  install`, '    key: ""\n  install')).detail).toContain('Talos refuses: "issuing CA key is required for controlplane nodes (.machine.ca.key)"');
   });
+});
+
+describe('reasonMatches: Talos\'s format verbs stand for any value, the rest must match', () => {
+  test.each([
+    [RULES.duplicateDocument, 'duplicate document v1alpha1/ExtensionServiceConfig/autobootstrap is not allowed (line 9)', true],
+    [RULES.duplicateDocument, 'duplicated document v1alpha1/ExtensionServiceConfig/x is not allowed (line 9)', false],
+    [RULES.unknownMachineType, 'v1alpha1.Config: unknown machine type "banana"', true],
+    [RULES.workerEtcd, 'v1alpha1.Config: etcd config is only allowed on control plane machines', true],
+    [RULES.workerEtcd, 'v1alpha1.Config: etcd config is allowed on control plane machines', false],
+    [RULES.notYaml, 'decode error: yaml: line 3: found a tab character', true],
+  ])('%#', (rule, text, expected) => expect(reasonMatches(rule, text)).toBe(expected));
 });
 
 describe('UnattendedInstallConfig install disk', () => {
