@@ -17,6 +17,9 @@ import { raceWakeup, unlessStopped } from '../util/race.ts';
 import type { Wakeup } from '../util/wakeup.ts';
 import { discoverySummary } from './discovery-summary.ts';
 import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
+import type { Candidate, NodeIdentity } from '../model/candidate.ts';
+import { SYSTEM_CLOCK, type MonotonicClock } from '../model/clock.ts';
+import { PROCEED_GATE, type BootstrapGate } from './gate.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
@@ -28,6 +31,8 @@ export interface RunnerIO {
   startMemberList(): Promise<MemberListResult>;
   readonly memberListDeadlineMs: number;
   bootstrapSelf(): Promise<void>;
+  /** The final evidence: these control planes inspected again now (see TalosView.recheck). */
+  recheck(controlPlanes: readonly Candidate[]): Promise<{ kind: 'fresh'; controlPlanes: Candidate[] } | { kind: 'failed'; reason: string }>;
   localEtcd(): Promise<LocalEtcd>;
   etcdViews(addresses: string[]): Promise<EtcdView[]>;
 }
@@ -35,13 +40,19 @@ export interface RunnerIO {
 export interface RunnerContext {
   config: Config;
   log: Logger;
+  /** NODE_IP. */
   self: string;
+  /** This node's identity (Identities.cluster.talos.dev/local, read from its local apid). */
+  selfIdentity: NodeIdentity;
   io: RunnerIO;
   signal: AbortSignal;
   random: () => number;
   /** Rung by sources with news (a new member): ends the current wait so a round starts at once. */
   wakeup: Wakeup;
-  now?: () => number;
+  /** Monotonic clock for every interval; defaults to performance.now. */
+  clock?: MonotonicClock;
+  /** Who-may-bootstrap agreement; defaults to PROCEED_GATE (the evidence alone decides). */
+  gate?: BootstrapGate;
 }
 
 export interface RunResult {
@@ -52,6 +63,16 @@ export interface RunResult {
 /** Joining control planes give up after 30 minutes (Talos's EtcdJoinTimeout); wait a little longer than that. */
 export const JOIN_WAIT_MS = 35 * 60_000;
 const BOOTSTRAP_RETRY_INITIAL_MS = 1_000;
+/**
+ * The oldest answer Bootstrap may rest on: a call later than this after its final evidence was asked
+ * needs fresh evidence first. Small against anything that can change the answer (a peer's Bootstrap,
+ * etcd starting), large against one inspection of a few named nodes.
+ */
+export function evidenceMaxAgeMs(scanTimeoutMs: number): number {
+  return Math.max(3_000, 2 * scanTimeoutMs);
+}
+/** Fresh final evidence is tried this many times before a whole new round. */
+const FINAL_EVIDENCE_TRIES = 3;
 
 /** Logs a decision at info only when what it says changes; repeats go to debug. */
 class ChangeLog {
@@ -97,7 +118,10 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   let prefetched: Promise<MemberListResult> | undefined;
   let bootstrapNotBefore = 0;
 
-  const now = ctx.now ?? Date.now;
+  const clock = ctx.clock ?? SYSTEM_CLOCK;
+  const now = () => clock.now();
+  const gate = ctx.gate ?? PROCEED_GATE;
+  const maxAgeMs = evidenceMaxAgeMs(config.scanTimeoutMs);
   for (;;) {
     const roundStart = now();
     log.debug({ event: 'round-start' }, 'discovery round');
@@ -141,7 +165,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         continue;
       }
       case 'arm': {
-        armed = ctx.self;
+        armed = ctx.selfIdentity;
         log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
         const armedAt = now();
         // One round's probes at a time: the final round starts after this one is whole, timed by its length.
@@ -171,6 +195,30 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         const news = ctx.wakeup.take();
         if (news !== undefined) {
           log.info({ event: 'final-check-restarted', reason: news }, `final check again before calling Bootstrap: ${news}`);
+          continue;
+        }
+        // The final evidence: the control planes of this round asked again now, so the call rests on answers
+        // at most maxAgeMs old (monotonic clock), and the decision taken again over them.
+        const final = await finalEvidence(ctx, observation, now, maxAgeMs);
+        if (final.kind !== 'go') {
+          log.info({ event: 'final-evidence-failed', reason: final.reason }, `not calling Bootstrap: ${final.reason}; checking again in ${formatDuration(config.followerCheckIntervalMs)}`);
+          await ctx.wakeup.sleep(config.followerCheckIntervalMs, signal);
+          continue;
+        }
+        const verdict = await gate({ self: final.self, controlPlanes: final.controlPlanes, quorumNodes: config.quorumNodes, evidenceAt: final.evidenceAt, signal });
+        if (verdict.kind === 'wait') {
+          log.info({ event: 'gate-wait', reason: verdict.message }, `not calling Bootstrap yet: ${verdict.message}`);
+          await sleep(verdict.retryInMs, signal);
+          continue;
+        }
+        if (verdict.kind === 'other-chosen') {
+          armed = undefined;
+          log.info({ event: 'gate-other-chosen', chosen: verdict.chosen }, `not calling Bootstrap: ${verdict.message}`);
+          await ctx.wakeup.sleep(config.followerCheckIntervalMs, signal);
+          continue;
+        }
+        if (now() - final.evidenceAt > maxAgeMs) {
+          log.info({ event: 'evidence-stale', ageMs: Math.round(now() - final.evidenceAt) }, `final evidence is ${formatDuration(now() - final.evidenceAt)} old by now (limit ${formatDuration(maxAgeMs)}); checking again`);
           continue;
         }
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
@@ -209,13 +257,42 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   }
 }
 
+type FinalEvidence = { kind: 'go'; self: Candidate; controlPlanes: Candidate[]; evidenceAt: number } | { kind: 'stop'; reason: string };
+
+/**
+ * Asks the round's control planes again and decides again over their fresh answers (the observation's
+ * other facts kept). `go` only when that decision is still "bootstrap" and its oldest answer is within
+ * maxAgeMs; a slow answer is retried a few times, then the caller starts a whole round.
+ */
+async function finalEvidence(ctx: RunnerContext, observation: Observation, now: () => number, maxAgeMs: number): Promise<FinalEvidence> {
+  let reason = 'no fresh evidence';
+  for (let i = 0; i < FINAL_EVIDENCE_TRIES; i++) {
+    const asked = now();
+    const fresh = await ctx.io.recheck(observation.controlPlanes);
+    if (fresh.kind === 'failed') return { kind: 'stop', reason: `final evidence incomplete: ${fresh.reason}` };
+    const evidenceAt = fresh.controlPlanes.reduce((t, c) => Math.min(t, c.answeredAt ?? asked), Number.POSITIVE_INFINITY);
+    const at = Number.isFinite(evidenceAt) ? evidenceAt : asked;
+    const again: Observation = { ...observation, controlPlanes: fresh.controlPlanes };
+    const d = decide({ observation: again, quorumNodes: ctx.config.quorumNodes, armed: ctx.selfIdentity });
+    if (d.kind !== 'bootstrap') return { kind: 'stop', reason: d.message };
+    if (now() - at > maxAgeMs) {
+      reason = `final evidence took ${formatDuration(now() - at)} (limit ${formatDuration(maxAgeMs)})`;
+      continue;
+    }
+    const self = fresh.controlPlanes.find((c) => c.identity === ctx.selfIdentity) as Candidate;
+    return { kind: 'go', self, controlPlanes: fresh.controlPlanes, evidenceAt: at };
+  }
+  return { kind: 'stop', reason };
+}
+
 /**
  * After a bootstrap (ours or another node's): wait for this node's etcd, then — on the leader — for every
  * control plane of the quorum, then check that all of them report one cluster.
  */
 async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', quorumView: Observation): Promise<RunResult> {
   const { config, log, io, signal } = ctx;
-  const now = ctx.now ?? Date.now;
+  const clock = ctx.clock ?? SYSTEM_CLOCK;
+  const now = () => clock.now();
   const deadline = now() + JOIN_WAIT_MS;
   const progress = new ChangeLog(log);
 
@@ -234,8 +311,9 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
   let running: string[] = [];
   for (;;) {
     const { observation } = await io.observe();
-    running = observation.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address).sort(compareIPv4);
-    const pending = role === 'leader' ? quorumView.controlPlanes.map((c) => c.address).filter((a) => !running.includes(a)) : [];
+    const runningIds = new Set(observation.controlPlanes.filter((c) => c.etcd.service.kind === 'running').map((c) => c.identity));
+    running = observation.controlPlanes.filter((c) => runningIds.has(c.identity)).map((c) => c.address).sort(compareIPv4);
+    const pending = role === 'leader' ? quorumView.controlPlanes.filter((c) => !runningIds.has(c.identity)).map((c) => c.address) : [];
     if (pending.length === 0) break;
     if (now() > deadline) {
       log.error({ event: 'join-timeout', pending }, `control planes did not join within ${formatDuration(JOIN_WAIT_MS)}: ${pending.join(', ')}; check their etcd logs (talosctl -n NODE logs etcd)`);
