@@ -2,7 +2,7 @@
 // v1.7, a simulated cluster whose secrets are the generated configs' own. Talos's validator accepts each
 // config a node serves, and the daemon's path from that config to a working client certificate (parse, CA
 // extraction, minting) is accepted by the simulated apid, whose certificates chain to the same OS CA.
-// Binds 127.0.151.0/24: run inside a private network namespace.
+// Binds 127.0.173.0/24: run inside a private network namespace.
 import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ describe('the simulator serves Talos-generated configs', () => {
   CONTRACTS.forEach((contract, i) => {
     test(contract, async () => {
       const configs = { controlplane: generatedConfig(contract, 'controlplane').text, worker: generatedConfig(contract, 'worker').text };
-      const subnet = `127.0.151`;
+      const subnet = '127.0.173';
       const sim = await TalosSimulator.start({
         clusters: { default: { talosConfigs: configs } },
         nodes: [

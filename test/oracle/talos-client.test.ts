@@ -1,7 +1,7 @@
 // Talos's own Go client library (pkg/machinery/client, the one talosctl is built on) drives the simulator.
 // A reply the client cannot decode, or decodes to something other than what the simulator meant, is a
 // simulator bug (fixed in test/sim, listed in test/sim/README.md), never a reason to change this test.
-// Binds 127.0.150.0/24: run inside a private network namespace (see the brief in the Makefile's test target).
+// Binds 127.0.172.0/24: run inside a private network namespace, like every test that opens sockets.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { TalosSimulator } from '../sim/simulator.ts';
 import { goClient, result, type GoCall, type GoResource } from './client-harness.ts';
 import { generatedConfig } from './harness.ts';
 
-const SUBNET = '127.0.150';
+const SUBNET = '127.0.172';
 const ip = (n: number) => `${SUBNET}.${n}`;
 let sim: TalosSimulator;
 let dir: string;
@@ -167,6 +167,21 @@ describe('Talos\'s Go client against the simulator', () => {
       expect(parse(one[0]?.resource?.spec ?? '')).toEqual(served);
     });
   }
+
+  test('MachineService List of the etcd data directory: a member directory once bootstrapped, empty before, none on a worker', async () => {
+    const r = await goClient([
+      call('bootstrapped', 'cp1', 'LS', { path: '/var/lib/etcd' }),
+      call('empty', 'cp-noetcd', 'LS', { path: '/var/lib/etcd' }),
+      call('worker', 'w1', 'LS', { path: '/var/lib/etcd' }),
+    ]);
+    const names = (id: string) => ((result(r, id).reply ?? []) as { name: string; relative_name: string; is_dir?: boolean }[]).map((f) => f.relative_name);
+    expect(result(r, 'bootstrapped').code).toBe('OK');
+    expect(names('bootstrapped')).toEqual(['.', 'member']);
+    expect(result(r, 'empty').code).toBe('OK');
+    expect(names('empty')).toEqual(['.']);
+    expect(result(r, 'worker').code).not.toBe('OK');
+    expect(result(r, 'worker').message).toContain('no such file or directory');
+  });
 
   test('maintenance mode: an insecure client reads Version and Disks and applies a Talos-generated config', async () => {
     const insecure = { ...call('', 'm1', 'Version'), auth: null };
