@@ -149,7 +149,7 @@ test-oracle: deps oracle
 
 test: lint test-unit test-e2e test-extension test-oracle
 
-demo: deps build
+demo: deps build oracle
 	$(BUN) scripts/demo.ts
 
 # Not part of test: needs root, creates a private network namespace, takes about 11 minutes (BENCH_QUICK=1: 3).

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { LogLine } from '../test/e2e/daemon-process.ts';
 import { sixNodes, startOperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
+import { demoTalosConfigs } from './demo-configs.ts';
 
 const SUBNET = '127.0.150';
 
@@ -18,7 +19,12 @@ function show(title: string, args: string[], r: RunResult): void {
 
 export async function operatorAct(): Promise<boolean> {
   console.log('\n\nact 2: from maintenance mode to one cluster, with the operator commands\n');
-  const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), { joinDelayMs: 1_000, applyRebootMs: 800, etcdStartDelayMs: 500 });
+  const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), {
+    joinDelayMs: 1_000,
+    applyRebootMs: 800,
+    etcdStartDelayMs: 500,
+    clusters: { default: { talosConfigs: demoTalosConfigs() } },
+  });
   try {
     // What `talhelper gencommand apply --extra-flags=--insecure` prints; formerly piped into bash.
     const lines = c.nodes.map((n) => `talosctl apply-config --talosconfig=./clusterconfig/talosconfig --nodes=${n.ip} --file=./clusterconfig/${n.name}.yaml --insecure;`);
