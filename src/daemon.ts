@@ -37,16 +37,17 @@ export async function runDaemon(env: Record<string, string | undefined>, signal:
   const loaded = loadConfig(env);
   const level = loaded.ok ? loaded.config.logLevel : 'info';
   const log = createLogger(level);
+  // Typos first: a misspelt name is often the cause of the problems below it.
+  for (const w of loaded.warnings) {
+    const event = KNOWN_VARIABLES.includes(w.variable) ? 'config-warning' : 'config-unknown-variable';
+    log.warn({ event, variable: w.variable, value: w.value ?? null }, `${w.variable}${w.value === undefined ? '' : `="${w.value}"`}: ${w.problem}`);
+  }
   if (!loaded.ok) {
     for (const p of loaded.problems) {
       log.error({ event: 'config-invalid', variable: p.variable, value: p.value ?? null }, `invalid ${p.variable}${p.value === undefined ? '' : `="${p.value}"`}: ${p.problem}`);
     }
     log.error({ event: 'config-summary' }, `configuration has ${loaded.problems.length} problem(s); nothing was done`);
     return exitAfterPause(EXIT.CONFIG, failurePause(env), log, signal);
-  }
-  for (const w of loaded.warnings) {
-    const event = KNOWN_VARIABLES.includes(w.variable) ? 'config-warning' : 'config-unknown-variable';
-    log.warn({ event, variable: w.variable, value: w.value ?? null }, `${w.variable}${w.value === undefined ? '' : `="${w.value}"`}: ${w.problem}`);
   }
   let code: ExitCode;
   try {

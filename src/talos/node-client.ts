@@ -73,18 +73,34 @@ export class NodeClient {
   private readonly machine: grpc.Client;
   private readonly state: grpc.Client;
 
+  private readonly callMetadata: Record<string, string>;
+
+  /**
+   * `options.metadata` goes with every call (e.g. talosctl's one-to-one proxying: `node` = the node an
+   * endpoint forwards to); `options.target` replaces `address:port` as the channel target (e.g. several
+   * endpoints as `ipv4:a:p,b:p`) and `options.channelOptions` adds to the channel's options.
+   */
   constructor(
     readonly address: string,
     port: number,
     credentials: grpc.ChannelCredentials,
     private readonly deadlineMs: number,
+    options: { metadata?: Record<string, string>; target?: string; channelOptions?: grpc.ChannelOptions } = {},
   ) {
-    const target = `${address}:${port}`;
-    this.channel = new grpc.Channel(target, credentials, CHANNEL_OPTIONS);
+    const target = options.target ?? `${address}:${port}`;
+    const channelOptions = { ...CHANNEL_OPTIONS, ...options.channelOptions };
+    this.callMetadata = options.metadata ?? {};
+    this.channel = new grpc.Channel(target, credentials, channelOptions);
     const Machine = machineServiceClient();
     const State = cosiStateClient();
-    this.machine = new Machine(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
-    this.state = new State(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
+    this.machine = new Machine(target, credentials, { ...channelOptions, channelOverride: this.channel });
+    this.state = new State(target, credentials, { ...channelOptions, channelOverride: this.channel });
+  }
+
+  private metadata(): grpc.Metadata {
+    const meta = new grpc.Metadata();
+    for (const [k, v] of Object.entries(this.callMetadata)) meta.set(k, v);
+    return meta;
   }
 
   close(): void {
@@ -97,7 +113,7 @@ export class NodeClient {
     const fn = (client as unknown as Record<string, UnaryMethod>)[method];
     if (!fn) throw new Error(`no method ${method}`);
     return new Promise<T>((resolve, reject) => {
-      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
+      fn.call(client, request, this.metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
         if (err) reject(new TalosCallError(method, err.code, stableDetails(err)));
         else resolve(reply as T);
       });
@@ -161,7 +177,7 @@ export class NodeClient {
   private stream(method: string, request: unknown, options: grpc.CallOptions): grpc.ClientReadableStream<unknown> {
     const fn = (this.state as unknown as Record<string, StreamMethod>)[method];
     if (!fn) throw new Error(`no method ${method}`);
-    return fn.call(this.state, request, new grpc.Metadata(), options);
+    return fn.call(this.state, request, this.metadata(), options);
   }
 
   /** Every resource of a kind (COSI List, a server stream), within the client's deadline. */
@@ -234,7 +250,7 @@ export class NodeClient {
     return new Promise((resolve, reject) => {
       let text = '';
       const request = { namespace: 'system', id: serviceId, driver: 'CONTAINERD', follow: false, tail_lines: lines };
-      const stream = fn.call(this.machine, request, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs });
+      const stream = fn.call(this.machine, request, this.metadata(), { deadline: Date.now() + this.deadlineMs });
       stream.on('data', (m: unknown) => {
         const bytes = (m as { bytes?: Buffer }).bytes;
         if (bytes) text += Buffer.from(bytes).toString('utf8');

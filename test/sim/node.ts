@@ -221,13 +221,14 @@ export class SimNode {
       // A per-boot self-signed CA: clients cannot verify it and must connect insecurely.
       const ca = createCa({ organization: 'talos', kind: 'ed25519', years: 1 });
       this.maintenanceCaPem = ca.certPem;
-      const cert = issueApidCertificate(ca, { hostname: this.name, ip: this.ip });
+      const cert = issueApidCertificate(ca, { hostname: this.name, ip: this.ip, certSANs: this.extraAddresses.map((a) => a.ip) });
       credentials = apidCredentials({ caPem: null, keyPem: cert.keyPem, certPem: cert.certPem });
     } else {
       this.maintenanceCaPem = undefined;
       credentials = apidCredentials({ caPem: this.identity.osCa.certPem, keyPem: this.apidCert.keyPem, certPem: this.apidCert.certPem });
     }
-    const endpoints = [this.endpoint, ...this.extraAddresses.filter((a) => a.listening && !this.maintenance).map((a) => `${a.ip}:${this.port}`)];
+    // One apid, one certificate (in maintenance mode the per-boot one), on every listening address of the machine.
+    const endpoints = [this.endpoint, ...this.extraAddresses.filter((a) => a.listening).map((a) => `${a.ip}:${this.port}`)];
     for (const endpoint of endpoints) {
       await new Promise<void>((resolve, reject) => {
         server.bindAsync(endpoint, credentials, (err) => (err ? reject(err) : resolve()));

@@ -16,6 +16,25 @@ export interface NodeConfig {
   install: { disk?: string; diskSelector?: DiskSelector; unattendedMatch?: string };
   /** machine.type is written at all (Talos would read a missing type as worker; a config without one is a mistake). */
   machineTypeSet: boolean;
+  /** Every `kind: ExtensionServiceConfig` document: its name and environment lines (`K=V`). */
+  extensionServiceConfigs: ExtensionServiceConfigDoc[];
+}
+
+export interface ExtensionServiceConfigDoc {
+  name: string;
+  environment: string[];
+}
+
+/** The ExtensionServiceConfig documents of a multi-document machine config (pkg/machinery/config/types/runtime/extensions). */
+function extensionServiceConfigs(text: string): ExtensionServiceConfigDoc[] {
+  const out: ExtensionServiceConfigDoc[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const js = doc.toJS() as Record<string, unknown> | null;
+    if (!js || js.kind !== 'ExtensionServiceConfig') continue;
+    const env = Array.isArray(js.environment) ? js.environment.filter((e): e is string => typeof e === 'string') : [];
+    out.push({ name: typeof js.name === 'string' ? js.name : '', environment: env });
+  }
+  return out;
 }
 
 export type NodeConfigRead = { ok: true; config: NodeConfig } | { ok: false; problem: string };
@@ -51,7 +70,7 @@ export function readNodeConfig(path: string): NodeConfigRead {
     const section = machineSection(text);
     const unattendedMatch = Object.keys(section.install).length === 0 ? unattendedInstallMatch(text) : undefined;
     if (unattendedMatch !== undefined) section.install = { unattendedMatch };
-    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...section } };
+    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...section, extensionServiceConfigs: extensionServiceConfigs(text) } };
   } catch (e) {
     return { ok: false, problem: `${path}: ${e instanceof Error ? e.message : String(e)}` };
   }

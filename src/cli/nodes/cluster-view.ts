@@ -24,13 +24,14 @@ export function configFacts(targets: NodeTarget[]): Map<string, ConfigFacts> {
   return facts;
 }
 
-export function observeAll(targets: NodeTarget[], talosconfig: Talosconfig | undefined, facts: Map<string, ConfigFacts>): Promise<NodeObservation[]> {
+/** `endpoints`: -e/--endpoints, else the talosconfig context's (talosctl's order); empty: each node directly. */
+export function observeAll(targets: NodeTarget[], talosconfig: Talosconfig | undefined, facts: Map<string, ConfigFacts>, endpoints: string[] = talosconfig?.endpoints ?? []): Promise<NodeObservation[]> {
   const talosconfigCa: TrustedCa[] = talosconfig ? [{ pem: talosconfig.identity.caPem, what: `the CA of talosconfig ${talosconfig.path}` }] : [];
   return Promise.all(
     targets.map((t) => {
       const f = facts.get(t.address);
       const cas = [...talosconfigCa, ...(f?.ca ? [f.ca] : [])];
-      return observeNode(t, { identity: talosconfig?.identity, cas, deadlineMs: DEADLINE_MS, ...(f ? { configRole: f.role } : {}) });
+      return observeNode(t, { identity: talosconfig?.identity, cas, deadlineMs: DEADLINE_MS, endpoints, ...(f ? { configRole: f.role } : {}) });
     }),
   );
 }

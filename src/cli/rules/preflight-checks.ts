@@ -4,8 +4,8 @@ import { checkInstallDisk, type DiskInfo } from './disk-selector.ts';
 import type { NodeProbe } from '../nodes/identify-node.ts';
 import type { NodeConfigRead } from '../inputs/node-config.ts';
 
-export type CheckName = 'reachable' | 'maintenance' | 'config' | 'machine-type' | 'ca-key' | 'install-disk' | 'machine-config';
-export const CHECKS: CheckName[] = ['reachable', 'maintenance', 'config', 'machine-type', 'ca-key', 'install-disk', 'machine-config'];
+export type CheckName = 'reachable' | 'cert-fingerprint' | 'maintenance' | 'config' | 'machine-type' | 'ca-key' | 'install-disk' | 'machine-config';
+export const CHECKS: CheckName[] = ['reachable', 'cert-fingerprint', 'maintenance', 'config', 'machine-type', 'ca-key', 'install-disk', 'machine-config'];
 
 export interface Check {
   name: CheckName;
@@ -13,6 +13,8 @@ export interface Check {
   result: 'pass' | 'fail' | 'skip';
   detail: string;
   fix?: string;
+  /** Passed, but something the operator must know before anything is wiped (shown in text and JSON alike). */
+  warning?: string;
 }
 
 export interface PreflightInput {
@@ -21,6 +23,8 @@ export interface PreflightInput {
   attempts: number;
   config: NodeConfigRead;
   disks: DiskInfo[] | { error: string } | undefined;
+  /** --cert-fingerprint given for the node, and what its server presented (undefined: it did not answer). */
+  fingerprint?: { expected: string[]; served: string | undefined };
 }
 
 const pass = (name: CheckName, detail: string): Check => ({ name, result: 'pass', detail });
@@ -35,6 +39,17 @@ export function preflightChecks(input: PreflightInput): Check[] {
     out.push(skip('maintenance', 'node not reachable'));
   } else {
     out.push(pass('reachable', `apid answers on ${input.address}:50000`));
+    const fp = input.fingerprint;
+    if (fp && fp.served !== undefined && fp.expected.includes(fp.served)) out.push(pass('cert-fingerprint', `server certificate fingerprint ${fp.served} is one of --cert-fingerprint`));
+    else if (fp) {
+      out.push(
+        fail(
+          'cert-fingerprint',
+          `server certificate fingerprint ${fp.served ?? '(none seen)'} matches none of --cert-fingerprint ${fp.expected.join(', ')}: apply will send it nothing`,
+          'check that the address is the node you mean: its console (maintenance mode) prints its certificate fingerprint; a node that rebooted has a new one, so update --cert-fingerprint',
+        ),
+      );
+    }
     out.push(
       probe.kind === 'maintenance'
         ? pass('maintenance', 'stage maintenance (no config yet)')
@@ -68,7 +83,8 @@ export function preflightChecks(input: PreflightInput): Check[] {
   else {
     const { unattendedMatch } = config.config.install;
     const verdict = unattendedMatch !== undefined ? checkUnattendedMatch(unattendedMatch, input.disks) : checkInstallDisk(config.config.install, input.disks);
-    out.push(verdict.ok ? pass('install-disk', verdict.detail) : fail('install-disk', verdict.detail, 'fix machine.install.disk / diskSelector to match one of the disks shown (talosctl get disks --insecure -n ADDRESS)'));
+    const warning = 'warning' in verdict ? verdict.warning : undefined;
+    out.push(verdict.ok ? { ...pass('install-disk', verdict.detail), ...(warning ? { warning } : {}) } : fail('install-disk', verdict.detail, 'fix machine.install.disk / diskSelector to match one of the disks shown (talosctl get disks --insecure -n ADDRESS)'));
   }
   return out;
 }
