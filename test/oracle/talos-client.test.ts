@@ -183,6 +183,28 @@ describe('Talos\'s Go client against the simulator', () => {
     expect(result(r, 'worker').message).toContain('no such file or directory');
   });
 
+  test('one-to-one proxying through an endpoint with the node metadata (client.WithNode), as talosctl -e -n', async () => {
+    const via = (id: string, method: GoCall['method'], target: string, extra: Partial<GoCall> = {}) => call(id, 'cp1', method, { node: target, ...extra });
+    const r = await goClient([
+      via('stat', 'SystemStat', ip(2)),
+      via('members', 'EtcdMemberList', ip(2), { queryLocal: true }),
+      via('local-member', 'Get', ip(2), { namespace: 'etcd', type: TYPES.etcdMember, resourceId: 'local' }),
+      via('self', 'SystemStat', ip(1)),
+      via('unknown', 'Version', ip(99), { timeoutMs: 5_000 }),
+      via('port', 'Version', `${ip(2)}:50000`),
+      { ...call('maintenance', 'm1', 'Version', { node: ip(2) }), auth: null },
+    ]);
+    expect(result(r, 'stat').code).toBe('OK');
+    expect((result(r, 'stat').reply as { messages: { boot_time: string }[] }).messages[0]?.boot_time).toBe(String(sim.node('cp2').bootTime));
+    expect((result(r, 'self').reply as { messages: { boot_time: string }[] }).messages[0]?.boot_time).toBe('1700000000');
+    expect(result(r, 'members').code).toBe('OK');
+    const served = parseAllDocuments(yamlSpecOf(await simClient('cp2').cosiGet('etcd', TYPES.etcdMember, 'local')))[0]?.toJS();
+    expect(parse((result(r, 'local-member').reply as GoResource).spec)).toEqual([served]);
+    expect(result(r, 'unknown').code).toBe('Unavailable');
+    expect([result(r, 'port').code, result(r, 'port').message]).toEqual(['Internal', `invalid target "${ip(2)}:50000"`]);
+    expect([result(r, 'maintenance').code, result(r, 'maintenance').message]).toEqual(['PermissionDenied', 'no request forwarding']);
+  });
+
   test('maintenance mode: an insecure client reads Version and Disks and applies a Talos-generated config', async () => {
     const insecure = { ...call('', 'm1', 'Version'), auth: null };
     const config = generatedConfig('v1.13', 'controlplane').text;
