@@ -25,7 +25,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version FORCE \
+.PHONY: all deps build lint test test-unit test-e2e test-extension test-oracle oracle demo clean rootfs image image-push bench-size bench version FORCE \
 	tools-unit tools-state tools-extension tools-extension-test tools-bench
 
 all: build
@@ -131,10 +131,37 @@ test-e2e: node_modules/.installed tools-unit tools-state build
 test-extension: node_modules/.installed tools-state tools-extension-test image
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/extension
 
-test: lint test-unit test-e2e test-extension
+# --- Talos's own Go code as the test oracle (test/oracle, see its README) ---------------------------------
+# Needs Go >= ORACLE_GO_MIN (the go directive of Talos's pkg/machinery v1.14.1); modules come from the Go
+# module proxy on the first build. Never part of the binary or the extension.
+GO ?= go
+ORACLE_GO_MIN := 1.26.5
+ORACLE_DIR := $(XBUILD)/oracle
+ORACLE := $(ORACLE_DIR)/oracle
+ORACLE_CONFIGS := $(ORACLE_DIR)/configs/index.json
 
-# Only Node's packages and the binary: the demo runs the simulator and the daemons on loopback, as any user.
-demo: build
+$(ORACLE): test/oracle/go.mod test/oracle/go.sum $(filter-out %_test.go,$(wildcard test/oracle/*.go))
+	@command -v $(GO) >/dev/null || { echo "test/oracle needs Go >= $(ORACLE_GO_MIN) (Talos's pkg/machinery v1.14.1 requires it); no 'go' found" >&2; exit 1; }
+	@v=$$(GOTOOLCHAIN=local $(GO) env GOVERSION); v=$${v#go}; \
+	  [ "$$(printf '%s\n%s\n' '$(ORACLE_GO_MIN)' "$$v" | sort -V | head -n1)" = '$(ORACLE_GO_MIN)' ] || \
+	  { echo "test/oracle needs Go >= $(ORACLE_GO_MIN) (Talos's pkg/machinery v1.14.1 requires it); this machine has Go $$v" >&2; exit 1; }
+	@mkdir -p $(@D)
+	cd test/oracle && GOTOOLCHAIN=local GOFLAGS=-mod=readonly $(GO) build -trimpath -o $(CURDIR)/$@ .
+
+# Machine configs from Talos's own generator, one control plane and one worker per version contract.
+$(ORACLE_CONFIGS): $(ORACLE)
+	rm -rf $(ORACLE_DIR)/configs && $(ORACLE) gen $(ORACLE_DIR)/configs
+
+oracle: $(ORACLE) $(ORACLE_CONFIGS)
+
+test-oracle: node_modules/.installed oracle
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/oracle
+
+test: lint test-unit test-e2e test-extension test-oracle
+
+# Only Node's packages, the binary and the oracle's generated configs (Go): the demo runs the simulator and
+# the daemons on loopback, as any user.
+demo: build oracle
 	$(BUN) scripts/demo.ts
 
 # Not part of test: needs root, creates a private network namespace, takes about 11 minutes and rewrites

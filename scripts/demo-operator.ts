@@ -7,6 +7,7 @@ import { status } from '@grpc/grpc-js';
 import { readable } from './demo-format.ts';
 import { DaemonProcess, loopbackDaemonEnv, type LogLine } from '../test/e2e/daemon-process.ts';
 import { sixNodes, startOperatorCluster, type OperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
+import { demoTalosConfigs } from './demo-configs.ts';
 
 const SUBNET = '127.0.150';
 
@@ -45,7 +46,12 @@ function startWorkerDaemons(c: OperatorCluster): DaemonProcess[] {
 
 export async function operatorAct(): Promise<boolean> {
   console.log('\n\nact 2: from maintenance mode to one cluster, with the operator commands\n');
-  const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), { joinDelayMs: 1_000, applyRebootMs: 800, etcdStartDelayMs: 500 });
+  const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), {
+    joinDelayMs: 1_000,
+    applyRebootMs: 800,
+    etcdStartDelayMs: 500,
+    clusters: { default: { talosConfigs: demoTalosConfigs() } },
+  });
   try {
     // What `talhelper gencommand apply --extra-flags=--insecure` prints; formerly piped into bash.
     const lines = c.nodes.map((n) => `talosctl apply-config --talosconfig=./clusterconfig/talosconfig --nodes=${n.ip} --file=./clusterconfig/${n.name}.yaml --insecure;`);

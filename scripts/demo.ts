@@ -11,6 +11,7 @@ import { DaemonProcess, type LogLine } from '../test/e2e/daemon-process.ts';
 import { clock, hexId, readable } from './demo-format.ts';
 import { operatorAct } from './demo-operator.ts';
 import { TalosSimulator, type NodeSpec, type SimEvent } from '../test/sim/index.ts';
+import { demoTalosConfigs } from './demo-configs.ts';
 
 const SUBNET = '127.0.90';
 const t0 = performance.now();
@@ -28,7 +29,8 @@ const nodes: NodeSpec[] = [
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'autobootstrap-demo-'));
-const sim = await TalosSimulator.start({ nodes, hostRootDir: dir, joinDelayMs: 1_500, etcdStartDelayMs: 500 });
+// Every node holds the config Talos's own generator wrote (make oracle), as talosctl gen config would.
+const sim = await TalosSimulator.start({ nodes, hostRootDir: dir, joinDelayMs: 1_500, etcdStartDelayMs: 500, clusters: { default: { talosConfigs: demoTalosConfigs() } } });
 
 console.log('autobootstrap demo: a simulated Talos cluster on loopback, the real daemons on every node\n');
 console.log('  node       address        role           booted (UTC)');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
 import { writeHostRoot } from './host-root.ts';
 import { renderMachineConfig } from './machine-config.ts';
+import { identityFromTalosConfigs, talosConfigFor } from './talos-configs.ts';
 import { SimNode, type Settings, type World } from './node.ts';
 import { MachinedSocketServer } from './machined-socket.ts';
 import { etcdSecretsFor, issueClientCertificate, type ClientCertificateOptions, type EtcdSecretsFiles, type IssuedCertificate } from './pki.ts';
@@ -96,6 +97,8 @@ export class TalosSimulator implements World {
       let identity = this.identities.get(group);
       if (!identity) {
         identity = createClusterIdentity(group, options.clusters?.[group] ?? {});
+        const generated = options.clusters?.[group]?.talosConfigs;
+        if (generated) identity = identityFromTalosConfigs(generated, identity);
         this.identities.set(group, identity);
       }
       // Earlier nodes booted earlier, a few seconds apart, unless told otherwise.
@@ -636,6 +639,9 @@ export class TalosSimulator implements World {
     if (node.extensions.includes('autobootstrap')) {
       extensions.autobootstrap = [`TALOS_AUTO_BOOTSTRAP_QUORUM_NODES=${cpCount}`, 'LOG_LEVEL=info'];
     }
+    const generated = this.options.clusters?.[node.group]?.talosConfigs;
+    // Talos never generates a control plane without cluster.etcd.ca: such a node keeps the rendered config.
+    if (generated && (node.type === 'worker' || node.etcdConfigured)) return talosConfigFor(generated, node.type, extensions);
     return renderMachineConfig({
       identity: node.identity,
       type: node.type,

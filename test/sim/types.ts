@@ -1,4 +1,5 @@
 // Options and records of the Talos API simulator.
+import type { TalosGeneratedConfigs } from './talos-configs.ts';
 
 export type MachineType = 'controlplane' | 'worker' | 'init';
 
@@ -84,6 +85,11 @@ export interface ClusterGroupOptions {
   /** cluster.discovery.enabled (Talos default true): Members resources exist and feed the etcd endpoints. */
   discovery?: boolean;
   controlPlaneEndpoint?: string;
+  /**
+   * Configs from Talos's own generator (test/oracle gen): the cluster's secrets are theirs and every node
+   * whose control plane has etcd configured is served them (talos-configs.ts).
+   */
+  talosConfigs?: TalosGeneratedConfigs;
 }
 
 export interface SimulatorOptions {
