@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, threeControlPlanes, type Harness } from '../e2e/cluster-harness.ts';
 import { DaemonProcess, loopbackDaemonEnv } from '../e2e/daemon-process.ts';
-import { containerRoot, requireBuilt } from './build-outputs.ts';
+import { containerRoot, imageRoot, requireBuilt } from './build-outputs.ts';
 import { containerCommand, uncoveredFixturePaths } from './container-run.ts';
 
 const isRoot = process.getuid?.() === 0;
@@ -61,7 +61,11 @@ describe.skipIf(skip)('inside the container root (chroot)', () => {
     const run = Bun.spawnSync(containerCommand({ containerRoot: ctr, scratch: work, argv: ['/autobootstrap', '--version'] }), { stdout: 'pipe', stderr: 'pipe' });
     expect(run.stderr.toString()).toBe('');
     expect(run.exitCode).toBe(0);
-    expect(run.stdout.toString()).toMatch(/^autobootstrap \d+\.\d+\.\d+ \([^)]+\)\n$/);
+    // One version form everywhere: the binary prints exactly what the manifest (talosctl get extensions) says.
+    const manifest = readFileSync(join(imageRoot('amd64'), 'manifest.yaml'), 'utf8');
+    const version = /^\s+version: "?([^"\n]+)"?$/m.exec(manifest)?.[1];
+    expect(version).toMatch(/^v\d+\.\d+\.\d+-/);
+    expect(run.stdout.toString()).toBe(`autobootstrap ${version}\n`);
   });
 
   test('three control planes and a worker, each daemon started in its container root: one Bootstrap, one cluster', async () => {

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { findDefinition, NAMESPACES } from './resource-registry.ts';
+import { protoSpecOf } from './proto-spec.ts';
 import type { StoreEvent, StoredResource } from './resource-store.ts';
 import { hang, RpcError, serverStream, unary, type CallContext } from './rpc.ts';
 import { NOT_AUTHORIZED, ROLE } from './rbac.ts';
@@ -40,7 +41,7 @@ export function toProto(r: StoredResource): Msg {
       labels: {},
       annotations: {},
     },
-    spec: { proto_spec: Buffer.alloc(0), yaml_spec: r.yaml },
+    spec: { proto_spec: protoSpecOf(r.type, r.yaml), yaml_spec: r.yaml },
   };
 }
 

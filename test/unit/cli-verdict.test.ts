@@ -181,9 +181,17 @@ describe('preflightChecks', () => {
     const noKey = input();
     if (noKey.config.ok) noKey.config.config.facts = facts({ caKeyPem: undefined });
     expect(results(noKey)).toContain('ca-key:fail');
+    // An unset machine.type is a worker to Talos (machine.ParseType), which applies it: not a refusal
+    // (test/oracle/preflight-vs-talos.test.ts holds preflight to Talos's verdict). An unknown type is refused.
     const noType = input();
-    if (noType.config.ok) noType.config.config.machineTypeSet = false;
-    expect(results(noType)).toContain('machine-type:fail');
+    if (noType.config.ok) {
+      noType.config.config.machineTypeSet = false;
+      noType.config.config.facts = facts({ machineType: 'worker', caKeyPem: undefined });
+    }
+    expect(results(noType)).toContain('machine-type:pass');
+    const unknownType = input();
+    if (unknownType.config.ok) unknownType.config.config.facts = facts({ machineType: 'unknown' });
+    expect(results(unknownType)).toContain('machine-type:fail');
   });
   test('a worker needs no CA key; an unreadable config skips what depends on it', () => {
     const w = input();

@@ -9,7 +9,9 @@ import type { DiskInfo } from '../rules/disk-selector.ts';
 import { identifyNode, type NodeProbe, type TrustedCa } from '../nodes/identify-node.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
-import { CHECKS, preflightChecks, type Check } from '../rules/preflight-checks.ts';
+import { CHECKS, preflightChecks, type Check, type PreflightInput } from '../rules/preflight-checks.ts';
+import { machineConfigCheck } from '../../machine-config/preflight-check.ts';
+import { readFileSync } from 'node:fs';
 import { emit } from '../render/output.ts';
 import type { FlagValues } from '../inputs/flags.ts';
 import { APID_PORT } from '../nodes/connect.ts';
@@ -59,6 +61,21 @@ async function listDisks(address: string): Promise<DiskInfo[] | { error: string 
   }
 }
 
+/** The file's text for the machine-config check; undefined when unreadable (the config check names why). */
+function configText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every check of one node: what was seen, then the config checked as Talos will check it when applied. */
+export function nodeChecks(input: PreflightInput, text: string | undefined): Check[] {
+  const { findings: _findings, ...check } = machineConfigCheck(text);
+  return [...preflightChecks(input), { name: 'machine-config', ...check }];
+}
+
 export async function preflightNode(target: NodeTarget, policy: RetryPolicy, progress: Progress, served: Map<string, string>): Promise<PreflightResult> {
   progress.update(target.address, 'checking');
   const config = readNodeConfig(target.file as string);
@@ -66,7 +83,7 @@ export async function preflightNode(target: NodeTarget, policy: RetryPolicy, pro
   const { probe, attempts } = await reach(target.address, ca ? [ca] : [], policy);
   const disks = probe.kind === 'maintenance' ? await listDisks(target.address) : undefined;
   const fingerprint = target.certFingerprints ? { expected: target.certFingerprints, served: served.get(target.address) } : undefined;
-  const checks = preflightChecks({ address: target.address, probe, attempts, config, disks, ...(fingerprint ? { fingerprint } : {}) });
+  const checks = nodeChecks({ address: target.address, probe, attempts, config, disks, ...(fingerprint ? { fingerprint } : {}) }, configText(target.file as string));
   const ok = checks.every((c) => c.result === 'pass');
   progress.update(target.address, ok ? 'ok' : `FAILED: ${checks.filter((c) => c.result === 'fail').map((c) => c.name).join(', ')}`);
   return { name: target.name, address: target.address, file: target.file ?? '', ok, checks };

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseMachineConfig, type MachineConfigFacts } from '../../pki/machine-config.ts';
+import { unattendedInstallMatch } from '../../machine-config/unattended-install.ts';
 import type { DiskSelector } from '../rules/disk-selector.ts';
 import type { TrustedCa } from '../nodes/identify-node.ts';
 
@@ -11,7 +12,8 @@ export interface NodeConfig {
   path: string;
   data: Buffer;
   facts: MachineConfigFacts;
-  install: { disk?: string; diskSelector?: DiskSelector };
+  /** unattendedMatch: Talos v1.14's UnattendedInstallConfig disk selector, when there is no .machine.install. */
+  install: { disk?: string; diskSelector?: DiskSelector; unattendedMatch?: string };
   /** machine.type is written at all (Talos would read a missing type as worker; a config without one is a mistake). */
   machineTypeSet: boolean;
   /** Every `kind: ExtensionServiceConfig` document: its name and environment lines (`K=V`). */
@@ -65,7 +67,10 @@ export function readNodeConfig(path: string): NodeConfigRead {
   }
   try {
     const text = data.toString('utf8');
-    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...machineSection(text), extensionServiceConfigs: extensionServiceConfigs(text) } };
+    const section = machineSection(text);
+    const unattendedMatch = Object.keys(section.install).length === 0 ? unattendedInstallMatch(text) : undefined;
+    if (unattendedMatch !== undefined) section.install = { unattendedMatch };
+    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...section, extensionServiceConfigs: extensionServiceConfigs(text) } };
   } catch (e) {
     return { ok: false, problem: `${path}: ${e instanceof Error ? e.message : String(e)}` };
   }
