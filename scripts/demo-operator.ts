@@ -1,11 +1,12 @@
 // make demo, act 2: the operator's side. Six nodes boot in maintenance mode; preflight checks them,
-// apply configures them (one flaky node retried), each control plane then runs the real daemon as
-// Talos would, and verify waits for one healthy etcd cluster. Every command is the compiled binary.
+// apply configures them (one flaky node retried), every node then runs the real daemon as Talos would
+// (workers exit at once), and verify waits for one healthy etcd cluster. Every command is the compiled binary.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import type { LogLine } from '../test/e2e/daemon-process.ts';
-import { sixNodes, startOperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
+import { readable } from './demo-format.ts';
+import { DaemonProcess, loopbackDaemonEnv, type LogLine } from '../test/e2e/daemon-process.ts';
+import { sixNodes, startOperatorCluster, type OperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
 import { demoTalosConfigs } from './demo-configs.ts';
 
 const SUBNET = '127.0.150';
@@ -15,6 +16,32 @@ function show(title: string, args: string[], r: RunResult): void {
   for (const line of r.stderr.trimEnd().split('\n')) if (line) console.log(`  | ${line.replace(/^\S+Z /, '')}`);
   for (const line of r.stdout.trimEnd().split('\n')) console.log(`  ${line}`);
   console.log(`  (exit ${r.code})`);
+}
+
+/**
+ * The extension runs on workers too (the image is the same): their daemons see no etcd PKI and exit 0, which
+ * the final table must show. The harness starts control planes only, so the workers' daemons start here.
+ */
+function startWorkerDaemons(c: OperatorCluster): DaemonProcess[] {
+  const controlPlanes = c.nodes.filter((n) => n.type !== 'worker');
+  const workers = c.nodes
+    .filter((n) => n.type === 'worker')
+    .map(
+      (n) =>
+        new DaemonProcess(
+          n.name,
+          loopbackDaemonEnv({
+            quorum: controlPlanes.length,
+            hostRoot: c.sim.hostRoot(n.name) as string,
+            nodeIp: n.ip,
+            subnet: SUBNET,
+            peers: controlPlanes.map((x) => x.ip),
+          }),
+        ),
+    );
+  for (const d of workers) d.onLine((l) => c.sim.node(d.name).appendLog('ext-autobootstrap', JSON.stringify(l)));
+  c.daemons.push(...workers);
+  return workers;
 }
 
 export async function operatorAct(): Promise<boolean> {
@@ -40,10 +67,10 @@ export async function operatorAct(): Promise<boolean> {
     const apply = await c.run(['apply', ...input, '--parallel', '3', ...retry]);
     show('three at a time, retried with backoff, each seen leaving maintenance', ['apply', ...input, '--parallel', '3', ...retry], apply);
 
-    console.log('\n  Talos starts ext-autobootstrap on each control plane once it has its config:');
-    for (const d of c.startDaemons()) {
+    console.log('\n  Talos starts ext-autobootstrap on every node once it has its config (workers exit at once):');
+    for (const d of [...c.startDaemons(), ...startWorkerDaemons(c)]) {
       d.onLine((l: LogLine) => {
-        if (['decision', 'bootstrap-call', 'bootstrap-done', 'cluster-healthy', 'exit'].includes(String(l.event))) console.log(`  [${d.name}] ${l.msg}`);
+        if (['worker', 'decision', 'bootstrap-call', 'bootstrap-done', 'cluster-healthy', 'exit'].includes(String(l.event))) console.log(`  [${d.name}] ${readable(l.msg)}`);
       });
     }
     const verify = await c.run(['verify', ...input, '--interval', '1s', '--timeout', '2m']);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { configRows } from '../src/config-help.ts';
 import { parseDuration } from '../src/util/duration.ts';
 import { DaemonProcess, type LogLine } from '../test/e2e/daemon-process.ts';
+import { clock, hexId, readable } from './demo-format.ts';
 import { operatorAct } from './demo-operator.ts';
 import { TalosSimulator, type NodeSpec, type SimEvent } from '../test/sim/index.ts';
 import { demoTalosConfigs } from './demo-configs.ts';
@@ -16,12 +17,6 @@ const SUBNET = '127.0.90';
 const t0 = performance.now();
 const startedAt = Date.now();
 const since = () => `+${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
-/** A boot time (SystemStat boot_time, Unix seconds) as a UTC clock time, e.g. 21:40:07. */
-const clock = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().slice(11, 19);
-/** etcd member and cluster IDs as talosctl prints them: 16 hex digits (pkg/machinery/resources/etcd/etcd.go FormatMemberID). */
-const hexId = (id: string) => BigInt(id).toString(16).padStart(16, '0');
-// The daemons log boot times as Unix seconds (the JSON keeps the exact value); the timeline shows clock times.
-const readable = (text: string) => text.replace(/\bbooted (\d{9,10})\b/g, (_, t: string) => `booted ${clock(Number(t))} UTC`);
 const say = (who: string, text: string) => console.log(`${since()}  ${who.padEnd(10)} ${readable(text)}`);
 
 const bootBase = Math.floor(Date.now() / 1000) - 600;

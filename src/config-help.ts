@@ -10,7 +10,7 @@ export const CONFIG_TABLE_PATH = 'docs/configuration.md';
 
 /** Meanings, and the words for defaults the schema leaves undefined (worked out at run time). */
 const MEANINGS: Record<string, { meaning: string; defaultText?: string }> = {
-  LOG_LEVEL: { meaning: 'how much to log' },
+  LOG_LEVEL: { meaning: "how much to log: debug, info, warn or error (the reference extension's zap names are read too, with a warning)" },
   TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: {
     meaning: 'control planes (this one included) that must be visible and verified before bootstrapping; set it to the full control-plane count',
   },
@@ -18,7 +18,7 @@ const MEANINGS: Record<string, { meaning: string; defaultText?: string }> = {
   TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: { meaning: 'how often a follower, or a node waiting for etcd, checks again' },
   TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: { meaning: "the leader's settle time before its final check and the Bootstrap call" },
   TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: { meaning: 'cap of the jittered exponential backoff between Bootstrap retries' },
-  TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: { meaning: 'per-probe deadline; must be shorter than SCAN_INTERVAL' },
+  TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: { meaning: 'per-probe deadline; keep it well below SCAN_INTERVAL (a warning says so otherwise)' },
   TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: { meaning: 'probes in flight at once (lowered, with a warning, if the open-file limit cannot hold them)' },
   TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: {
     meaning: 'comma-separated IPv4 prefixes to scan, /16 to /32 (a bare address is a /32)',
@@ -27,6 +27,7 @@ const MEANINGS: Record<string, { meaning: string; defaultText?: string }> = {
   TALOS_AUTO_BOOTSTRAP_PEERS: { meaning: 'comma-separated peer addresses, always probed', defaultText: 'none' },
   TALOS_AUTO_BOOTSTRAP_DISCOVERY: { meaning: 'discovery sources: members (Talos cluster discovery), scan (SCAN_CIDR), static (PEERS)' },
   TALOS_AUTO_BOOTSTRAP_NODE_IP: { meaning: 'an address of this node', defaultText: "the default route's interface address" },
+  TALOS_AUTO_BOOTSTRAP_LOCAL_APID: { meaning: "the address this node's own apid is reached at (127.0.0.1 is always in apid's certificate)" },
   TALOS_AUTO_BOOTSTRAP_APID_PORT: { meaning: 'apid port, of this node and of its peers' },
   TALOS_AUTO_BOOTSTRAP_CA_SOURCE: { meaning: "where the machine CA is read from; auto tries the STATE partition's sources, then machined's socket (Talos v1.13+)" },
   TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: { meaning: 'how long a STATE mount refused as busy is retried; 0s tries once' },

@@ -85,6 +85,19 @@ const intRange = (min: number, max: number) =>
     return n;
   });
 
+export const DEFAULT_SCAN_CONCURRENCY = 256;
+
+/**
+ * The reference extension took any integer. Out of 1..MAX it still starts, with a warning (compatWarnings):
+ * above MAX it is capped, below 1 (which never probed anything there) the default is used.
+ */
+const scanConcurrency = makeValidator<number>((input: string) => {
+  if (!/^\s*-?\d+\s*$/.test(input)) throw new EnvError(`expected a whole number from 1 to ${MAX_SCAN_CONCURRENCY}`);
+  const n = Number(input.trim());
+  if (!Number.isSafeInteger(n) || n > MAX_SCAN_CONCURRENCY) return MAX_SCAN_CONCURRENCY;
+  return n < 1 ? DEFAULT_SCAN_CONCURRENCY : n;
+});
+
 const commaList = (input: string): string[] =>
   input
     .split(',')
@@ -97,9 +110,8 @@ const prefixList = makeValidator<IPv4Prefix[]>((input: string) => {
     const withBits = item.includes('/') ? item : `${item}/32`;
     const prefix = parsePrefix(withBits);
     if (!prefix) throw new EnvError(`"${item}" is not an IPv4 prefix; expected e.g. 10.0.0.0/24 or 10.0.0.5/32, comma-separated`);
-    if (prefix.bits < WIDEST_SCAN_BITS) {
-      throw new EnvError(`"${item}" is wider than /${WIDEST_SCAN_BITS} (${2 ** (32 - prefix.bits)} addresses); use /${WIDEST_SCAN_BITS} to /32`);
-    }
+    // Wider than /16 (the reference extension took any prefix): accepted with a warning; the daemon scans
+    // only the /16 of it that holds this node's address (src/daemon.ts scanPrefixesFor).
     prefixes.push(prefix);
   }
   if (prefixes.length === 0) throw new EnvError('expected at least one IPv4 prefix, e.g. 10.0.0.0/24');
@@ -156,7 +168,7 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: duration({ allowZero: true })({ default: 10_000 }),
   TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: duration({ allowZero: false })({ default: 120_000 }),
   TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: duration({ allowZero: false })({ default: 2_000 }),
-  TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: intRange(1, MAX_SCAN_CONCURRENCY)({ default: 256 }),
+  TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: scanConcurrency({ default: DEFAULT_SCAN_CONCURRENCY }),
   TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: prefixList({ default: undefined }),
   TALOS_AUTO_BOOTSTRAP_PEERS: addressList({ default: [] }),
   TALOS_AUTO_BOOTSTRAP_DISCOVERY: sourceList({ default: ['members', 'scan', 'static'] }),
@@ -264,6 +276,22 @@ function compatWarnings(config: Config, input: Record<string, string>): ConfigPr
   const level = input.LOG_LEVEL?.trim().toLowerCase();
   if (level !== undefined && ZAP_ONLY_LEVELS[level] !== undefined && level !== 'warning') {
     warnings.push({ variable: 'LOG_LEVEL', value: input.LOG_LEVEL, problem: `${level} is read as error: only errors are logged, not why the daemon waits; use info` });
+  }
+  const concurrency = input.TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY?.trim();
+  if (concurrency !== undefined && Number(concurrency) !== config.scanConcurrency) {
+    warnings.push({
+      variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY',
+      value: input.TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY,
+      problem: `outside 1 to ${MAX_SCAN_CONCURRENCY}; probing ${config.scanConcurrency} at a time`,
+    });
+  }
+  const wide = (config.scanCidrs ?? []).filter((p) => p.bits < WIDEST_SCAN_BITS);
+  if (wide.length > 0) {
+    warnings.push({
+      variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_CIDR',
+      value: input.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR,
+      problem: `${wide.map((p) => p.text).join(', ')} wider than /${WIDEST_SCAN_BITS}: only the /${WIDEST_SCAN_BITS} holding this node's address is scanned; list the control planes' networks (/${WIDEST_SCAN_BITS} to /32) or set TALOS_AUTO_BOOTSTRAP_PEERS`,
+    });
   }
   if (config.scanTimeoutMs >= config.scanIntervalMs) {
     warnings.push({

@@ -14,6 +14,11 @@ export interface Harness {
   daemon(name: string, env?: Record<string, string>): DaemonProcess;
   ip(name: string): string;
   cn(name: string): string;
+  /**
+   * Reboots the node as Talos does (sim.reboot: new boot time, services reset, an accepted Bootstrap not yet
+   * started lost) and restarts its daemon with the environment it had: the old process is killed first.
+   */
+  reboot(name: string, downMs?: number): Promise<DaemonProcess>;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export async function startCluster(spec: ClusterSpec): Promise<Harness> {
     if (!n) throw new Error(`no node ${name}`);
     return n.ip;
   };
+  const envOf = new Map<DaemonProcess, Record<string, string>>();
   const harness: Harness = {
     sim,
     subnet: spec.subnet,
@@ -45,8 +51,16 @@ export async function startCluster(spec: ClusterSpec): Promise<Harness> {
         ...loopbackDaemonEnv({ quorum: spec.quorum, hostRoot: sim.hostRoot(name) as string, nodeIp: ipOf(name), subnet: spec.subnet }),
         ...env,
       });
+      envOf.set(d, env);
       harness.daemons.push(d);
       return d;
+    },
+    async reboot(name, downMs = 200) {
+      const old = harness.daemons.filter((d) => d.name === name);
+      for (const d of old) d.kill('SIGKILL');
+      await Promise.all(old.map((d) => d.exited));
+      await sim.reboot(name, downMs);
+      return harness.daemon(name, envOf.get(old[old.length - 1] as DaemonProcess) ?? {});
     },
     async close() {
       for (const d of harness.daemons) d.kill('SIGKILL');

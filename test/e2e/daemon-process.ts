@@ -3,7 +3,8 @@ import { spawn, type Subprocess } from 'bun';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const BINARY = join(import.meta.dir, '../../dist/autobootstrap');
+/** The compiled daemon; AUTOBOOTSTRAP_BINARY points a run at another build (e.g. an older commit's, to show a test fails there). */
+export const BINARY = process.env.AUTOBOOTSTRAP_BINARY ?? join(import.meta.dir, '../../dist/autobootstrap');
 
 export interface LogLine {
   level: string;

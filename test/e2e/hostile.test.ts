@@ -71,7 +71,7 @@ describe('invalid environment', () => {
     const d = h.daemon('cp1', {
       TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: 'three',
       TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '30',
-      TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.0.0.0/8',
+      TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.0.0.0/33',
       TALOS_AUTO_BOOTSTRAP_CA_SOURCE: 'floppy',
     });
     expect(await d.exitWithin(5_000)).toBe(2);

@@ -86,6 +86,16 @@ describe('one-to-one proxying through an endpoint', () => {
       c.close();
     }
   });
+  test('a node in maintenance mode forwards nothing: PermissionDenied "no request forwarding"; its own address is served', async () => {
+    const creds = (await import('../../src/cli/nodes/connect.ts')).insecureCredentials();
+    const other = new NodeClient(`${SUBNET}.3`, 50000, creds, 3000, { metadata: { node: `${SUBNET}.2` } });
+    const e = await failure(other.hostname());
+    expect([e.code, e.details]).toEqual([status.PERMISSION_DENIED, 'no request forwarding']);
+    other.close();
+    const own = new NodeClient(`${SUBNET}.3`, 50000, creds, 3000, { metadata: { node: `${SUBNET}.3` } });
+    expect(await own.hostname()).toBe('m1');
+    own.close();
+  });
   test('a target with a port: Internal "invalid target"', async () => {
     const c = via(`${SUBNET}.1`, `${SUBNET}.2:50000`);
     const e = await failure(c.hostname());

@@ -46,6 +46,8 @@ function deadlineMs(call: AnyCall): number | undefined {
  * a real node behaves when its etcd client waits for an endpoint that never answers (clientv3 waits for
  * ready), so only the caller's deadline ends the call.
  */
+const DEADLINE_SLACK_MS = 100;
+
 export function hang(call: AnyCall): Promise<never> {
   return new Promise<never>((_, reject) => {
     const deadline = deadlineMs(call);
@@ -55,7 +57,10 @@ export function hang(call: AnyCall): Promise<never> {
       reject(new CallAbandoned(code));
     };
     if (call.cancelled) return finish(status.CANCELLED);
-    (call as unknown as NodeJS.EventEmitter).once('cancelled', () => finish(deadline !== undefined && Date.now() >= deadline ? status.DEADLINE_EXCEEDED : status.CANCELLED));
+    // The client's deadline is its own clock's; the server learns it from grpc-timeout after the request
+    // travelled, so the client's cancellation can arrive a little before the server's copy passes.
+    const nearDeadline = () => deadline !== undefined && Date.now() >= deadline - DEADLINE_SLACK_MS;
+    (call as unknown as NodeJS.EventEmitter).once('cancelled', () => finish(nearDeadline() ? status.DEADLINE_EXCEEDED : status.CANCELLED));
     if (deadline !== undefined) timer = setTimeout(() => finish(status.DEADLINE_EXCEEDED), Math.max(0, deadline - Date.now()));
   });
 }

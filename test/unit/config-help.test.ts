@@ -20,7 +20,8 @@ describe('help generated from the schema', () => {
     expect(byName.TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF?.defaultText).toBe('2m');
     expect(byName.TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY?.defaultText).toBe('256');
     expect(byName.TALOS_AUTO_BOOTSTRAP_DISCOVERY?.defaultText).toBe('members,scan,static');
-    expect(byName.LOG_LEVEL?.choices).toBe('debug, info, warn, error');
+    expect(byName.LOG_LEVEL?.defaultText).toBe('info');
+    expect(byName.TALOS_AUTO_BOOTSTRAP_CA_SOURCE?.choices).toBe('auto, state, socket');
   });
 
   test('the help names every variable once', () => {

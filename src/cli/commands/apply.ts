@@ -38,6 +38,8 @@ function render(results: NodeApplyResult[]): string {
       text += `\n${r.name} (${r.address}) succeeded after ${retried.length} retr${retried.length === 1 ? 'y' : 'ies'}: ${retried.map((a) => `attempt ${a.attempt} ${a.code}, waited ${formatDuration(a.retryInMs ?? 0)}`).join('; ')}\n`;
     }
     if (r.ok && r.replyLost) text += `\n${r.name} (${r.address}): accepted (reply lost): attempt ${r.attempts.length} failed, but the node came back with this config\n`;
+    // Talos's own warnings about the config it accepted (ApplyConfiguration reply): the same as in JSON.
+    for (const w of r.warnings ?? []) text += `\nWARNING: ${r.name} (${r.address}): Talos says: ${w}\n`;
     if (!r.ok && !r.sameNodeAs) text += `\n${r.name} (${r.address}): ${r.reason}\n  fix: ${r.fix}\n`;
   }
   const failed = results.filter((r) => !r.ok && !r.sameNodeAs);
