@@ -154,7 +154,7 @@ $(ORACLE_CONFIGS): $(ORACLE)
 
 oracle: $(ORACLE) $(ORACLE_CONFIGS)
 
-test-oracle: node_modules/.installed oracle
+test-oracle: node_modules/.installed build oracle
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/oracle
 
 test: lint test-unit test-e2e test-extension test-oracle

@@ -145,7 +145,10 @@ export function parseMachineConfig(text: string): MachineConfigFacts {
   };
   const hostname = optionalString(network?.hostname, 'machine.network.hostname');
   if (hostname) facts.hostname = hostname;
-  const clusterName = optionalString(cluster?.clusterName, 'cluster.clusterName');
+  // Talos v1.14's generator moves the name into a KubeClusterConfig document (pkg/machinery/config/types/k8s).
+  const kubeCluster = docs.find((d) => isMap(d) && d.kind === 'KubeClusterConfig') as Record<string, Json> | undefined;
+  const clusterName =
+    optionalString(cluster?.clusterName, 'cluster.clusterName') ?? optionalString(kubeCluster?.clusterName, 'KubeClusterConfig clusterName');
   if (clusterName) facts.clusterName = clusterName;
   const caCertPem = pemField(ca?.crt, 'machine.ca.crt', 'CERTIFICATE');
   if (caCertPem) facts.caCertPem = caCertPem;
