@@ -159,9 +159,9 @@ test-oracle: node_modules/.installed build oracle
 
 test: lint test-unit test-e2e test-extension test-oracle
 
-# Only Node's packages, the binary and the oracle's generated configs (Go): the demo runs the simulator and
-# the daemons on loopback, as any user.
-demo: build oracle
+# Only Node's packages and the binary: the demo runs the simulator and the daemons on loopback, as any user.
+# It uses Talos's own generated configs when `make oracle` (Go) has built them, the simulator's otherwise.
+demo: build
 	$(BUN) scripts/demo.ts
 
 # Not part of test: needs root, creates a private network namespace, takes about 11 minutes and rewrites
