@@ -19,7 +19,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version FORCE
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version seccomp-profile FORCE
 
 all: build
 
@@ -45,6 +45,11 @@ node_modules/.installed: package.json package-lock.json
 .extension-test-tools-installed:
 	@command -v qemu-aarch64 >/dev/null && command -v qemu-x86_64 >/dev/null || \
 	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-user)
+	@touch $@
+
+# runc (Debian's) runs the extension from its OCI runtime spec in test/extension/runc.test.ts.
+.runc-installed:
+	@command -v runc >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends runc)
 	@touch $@
 
 deps: node_modules/.installed .tools-installed
@@ -118,7 +123,7 @@ test-e2e: deps build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
 
 # The extension checks run on the real build outputs, so they build the image first.
-test-extension: deps image .extension-test-tools-installed
+test-extension: deps image .extension-test-tools-installed .runc-installed
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/extension
 
 test: lint test-unit test-e2e test-extension
@@ -133,5 +138,11 @@ bench: deps build
 	@command -v unshare >/dev/null || (apt-get update -qq && apt-get install -y -qq util-linux)
 	$(BUN) bench/run.ts
 
+# Regenerates containerd's default seccomp profile for the runc tests (needs Go and the Go module proxy; the
+# output is committed, so the tests need neither).
+seccomp-profile:
+	cd test/extension/oci/seccomp-profile && go run . $$(cd ../../../.. && $(BUN) test/extension/oci/print-capabilities.ts) \
+	  >../containerd-default-seccomp.json
+
 clean:
-	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed
+	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed .runc-installed
