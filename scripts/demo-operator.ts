@@ -5,7 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { LogLine } from '../test/e2e/daemon-process.ts';
+import { simIdentities } from '../test/e2e/cluster-harness.ts';
 import { sixNodes, startOperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
+import { assertNoSecrets, linesOf } from '../test/e2e/secret-scan.ts';
 
 const SUBNET = '127.0.150';
 
@@ -16,9 +18,12 @@ function show(title: string, args: string[], r: RunResult): void {
   console.log(`  (exit ${r.code})`);
 }
 
-export async function operatorAct(): Promise<boolean> {
+/** `printed`: the demo's console lines so far, checked for secrets with everything act 2 prints. */
+export async function operatorAct(printed: string[] = []): Promise<boolean> {
   console.log('\n\nact 2: from maintenance mode to one cluster, with the operator commands\n');
   const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), { joinDelayMs: 1_000, applyRebootMs: 800, etcdStartDelayMs: 500 });
+  const identities = simIdentities(c.sim);
+  let ok = false;
   try {
     // What `talhelper gencommand apply --extra-flags=--insecure` prints; formerly piped into bash.
     const lines = c.nodes.map((n) => `talosctl apply-config --talosconfig=./clusterconfig/talosconfig --nodes=${n.ip} --file=./clusterconfig/${n.name}.yaml --insecure;`);
@@ -45,10 +50,21 @@ export async function operatorAct(): Promise<boolean> {
     const st = await c.run(['status', ...input]);
     show('the cluster now', ['status', ...input], st);
 
-    const ok = pre.code === 0 && apply.code === 0 && verify.code === 0 && c.sim.successfulBootstraps().length === 1 && c.sim.etcdClusters().length === 1;
+    ok = pre.code === 0 && apply.code === 0 && verify.code === 0 && c.sim.successfulBootstraps().length === 1 && c.sim.etcdClusters().length === 1;
     console.log(ok ? '\n  act 2: every node configured, Bootstrap called exactly once, one etcd cluster.' : '\n  act 2 UNEXPECTED: see above.');
-    return ok;
   } finally {
-    await c.close();
+    // Also checks every line each command and daemon printed for secrets (throws on a hit).
+    await c.close().catch((e: unknown) => {
+      console.log(`\n  ${String(e)}`);
+      ok = false;
+    });
   }
+  try {
+    const n = assertNoSecrets(linesOf('demo', printed), identities);
+    console.log(`  no secret in the ${n + c.outputs.length + c.daemons.reduce((a, d) => a + d.outputLines().length, 0)} lines printed (demo, commands, daemons).`);
+  } catch (e) {
+    console.log(`\n  ${String(e)}`);
+    ok = false;
+  }
+  return ok;
 }
