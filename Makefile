@@ -19,7 +19,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version seccomp-profile FORCE
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version seccomp-profile fuzz FORCE
 
 all: build
 
@@ -117,7 +117,7 @@ lint: deps
 	$(TSC) --noEmit -p .
 
 test-unit: deps
-	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/fuzz
 
 test-e2e: deps build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
@@ -143,6 +143,12 @@ bench: deps build
 seccomp-profile:
 	cd test/extension/oci/seccomp-profile && go run . $$(cd ../../../.. && $(BUN) test/extension/oci/print-capabilities.ts) \
 	  >../containerd-default-seccomp.json
+
+# Property-based fuzzing (test/fuzz/README.md): 10000 cases per target (make test runs 300). Not part of
+# test. A failure prints its replay command: FUZZ_SEED=<seed> FUZZ_PATH=<path> bun test test/fuzz/<file> -t <target>.
+FUZZ_RUNS ?= 10000
+fuzz: deps
+	FUZZ_RUNS=$(FUZZ_RUNS) $(BUN) test --timeout 3600000 test/fuzz
 
 clean:
 	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed .runc-installed
