@@ -44,6 +44,8 @@ export interface Config {
   stateBusyTimeoutMs: number;
   hostRoot: string;
   dryRun: boolean;
+  /** Lifetime of each minted client certificate; renewed once a third of it (plus the 5 min backdate) remains. */
+  clientCertTtlMs: number;
   /** Pause before a failing exit, so Talos's immediate restart does not repeat the same lines every few seconds. */
   failurePauseMs: number;
 }
@@ -76,6 +78,14 @@ const duration = (opts: { allowZero: boolean }) => {
     return made;
   };
 };
+
+const durationRange = (minMs: number, maxMs: number) =>
+  makeValidator<number>((input: string) => {
+    const ms = parseDuration(input);
+    if (ms === undefined) throw new EnvError('expected a duration such as 10m, 24h or 168h');
+    if (ms < minMs || ms > maxMs) throw new EnvError(`must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)}`);
+    return ms;
+  });
 
 const intRange = (min: number, max: number) =>
   makeValidator<number>((input: string) => {
@@ -177,6 +187,8 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_APID_PORT: intRange(1, 65535)({ default: 50000 }),
   TALOS_AUTO_BOOTSTRAP_CA_SOURCE: str({ choices: CA_SOURCES, default: 'auto' }),
   TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: duration({ allowZero: true })({ default: 30_000 }),
+  // Below 3m the 5-minute backdate makes every use a renewal (mint.ts shouldRenew); above 30 days is no longer short-lived.
+  TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL: durationRange(3 * 60_000, 30 * 24 * 3_600_000)({ default: 24 * 3_600_000 }),
   TALOS_AUTO_BOOTSTRAP_HOST_ROOT: str({ default: '/' }),
   TALOS_AUTO_BOOTSTRAP_DRY_RUN: strictBool({ default: false }),
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: duration({ allowZero: true })({ default: DEFAULT_FAILURE_PAUSE_MS }),
@@ -236,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     apidPort: clean.TALOS_AUTO_BOOTSTRAP_APID_PORT,
     caSource: clean.TALOS_AUTO_BOOTSTRAP_CA_SOURCE as CaSource,
     stateBusyTimeoutMs: clean.TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT,
+    clientCertTtlMs: clean.TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL,
     hostRoot: clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT,
     dryRun: clean.TALOS_AUTO_BOOTSTRAP_DRY_RUN,
     failurePauseMs: clean.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE,

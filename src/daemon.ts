@@ -138,7 +138,13 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     }
     self = detected.address;
     selfFrom = detected.why;
-    identities = new ClientIdentities(ca, clientCommonName(self));
+    // Every mint is logged once: the first certificate of each role, then each renewal (no certificate text).
+    identities = new ClientIdentities(ca, clientCommonName(self), undefined, config.clientCertTtlMs, (role, cert, renewed) =>
+      log.info(
+        { event: 'client-certificate', role, renewed, notAfter: cert.notAfter.toISOString() },
+        `${renewed ? 'renewed' : 'minted'} the ${role} client certificate, valid until ${cert.notAfter.toISOString()}`,
+      ),
+    );
     // Mint once now, so a CA that cannot sign fails here with its own message, not mid-loop.
     identities.reader();
     btime = readBootTime([paths.hostProc, paths.proc]);

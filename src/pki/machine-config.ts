@@ -91,7 +91,9 @@ export function pemField(value: Json, field: string, wantLabel?: string): string
 
 /** The parsed documents of the stream, refusing the whole file if any part of it is not YAML. */
 function documents(text: string): Json[] {
-  const docs = parseAllDocuments(text);
+  // logLevel error: a YAML warning (unknown tag, collection key) would print the offending line, key material
+  // included, on stderr.
+  const docs = parseAllDocuments(text, { logLevel: 'error' });
   if (!Array.isArray(docs)) return [];
   const out: Json[] = [];
   for (const [i, doc] of docs.entries()) {
