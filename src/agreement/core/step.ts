@@ -141,7 +141,10 @@ function onMessage(ctx: Ctx, m: Message): void {
   const mismatch = paramsMismatch(ctx.state.params, m.params);
   if (mismatch.length > 0) {
     const what = mismatch.map((x) => `${x.field} ours=${x.ours} theirs=${x.theirs}`).join(', ');
-    log(ctx, 'error', 'peer-refused', `refusing agreement messages from ${m.from}: its configuration differs (${what}); set the same TALOS_AUTO_BOOTSTRAP_QUORUM_NODES and TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES on every control plane`, { peer: m.from, mismatch });
+    const fix = mismatch.some((x) => x.field === 'clusterId')
+      ? 'it belongs to another cluster (another OS CA) and never takes part'
+      : 'set the same TALOS_AUTO_BOOTSTRAP_QUORUM_NODES and TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES on every control plane';
+    log(ctx, 'error', 'peer-refused', `refusing agreement messages from ${m.from}: its configuration differs (${what}); ${fix}`, { peer: m.from, mismatch });
     if (m.body.type !== 'refused') sendTo(ctx, m.from, { type: 'refused', reason: what });
     return;
   }
