@@ -19,7 +19,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version FORCE
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version simulate FORCE
 
 all: build
 
@@ -112,7 +112,7 @@ lint: deps
 	$(TSC) --noEmit -p .
 
 test-unit: deps
-	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/simulation
 
 test-e2e: deps build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
@@ -132,6 +132,15 @@ bench: deps build
 	@command -v ip >/dev/null || (apt-get update -qq && apt-get install -y -qq iproute2)
 	@command -v unshare >/dev/null || (apt-get update -qq && apt-get install -y -qq util-linux)
 	$(BUN) bench/run.ts
+
+# The agreement's deterministic simulation (test/simulation/README.md): 10,000 seeded schedules per
+# variant run; SEEDS=, FIRST= and VARIANT= change it. One seed replays with its trace:
+#   node_modules/.bin/bun test/simulation/run.ts --seed 1234
+SEEDS ?= 10000
+FIRST ?= 1
+VARIANT ?= correct
+simulate: deps
+	$(BUN) test/simulation/run.ts --seeds $(SEEDS) --first $(FIRST) --variant $(VARIANT)
 
 clean:
 	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed

@@ -17,8 +17,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const PROMISED: DurableState = { promised: { round: 3, proposer: 'node-b' }, accepted: undefined, chosen: undefined, chosenAtMs: undefined };
-const ACCEPTED: DurableState = { promised: { round: 4, proposer: 'node-a' }, accepted: { ballot: { round: 4, proposer: 'node-a' }, value: 'node-a' }, chosen: 'node-a', chosenAtMs: 1_700_000_000_000 };
+const PROMISED: DurableState = { promised: { round: 3, proposer: 'node-b' }, accepted: undefined, chosen: undefined, chosenAtMs: undefined, bootstrapIssued: false };
+const ACCEPTED: DurableState = { promised: { round: 4, proposer: 'node-a' }, accepted: { ballot: { round: 4, proposer: 'node-a' }, value: 'node-a' }, chosen: 'node-a', chosenAtMs: 1_700_000_000_000, bootstrapIssued: true };
 
 function errorKind(f: () => unknown): string | undefined {
   try {

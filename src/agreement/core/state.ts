@@ -15,9 +15,11 @@ export interface DurableState {
   chosen: string | undefined;
   /** Wall-clock ms when this node learned `chosen` (for the log's "since"); not used for any decision. */
   chosenAtMs: number | undefined;
+  /** This node called Bootstrap and Talos accepted it at least once (only ever true on the chosen node). */
+  bootstrapIssued: boolean;
 }
 
-export const EMPTY_DURABLE: DurableState = { promised: undefined, accepted: undefined, chosen: undefined, chosenAtMs: undefined };
+export const EMPTY_DURABLE: DurableState = { promised: undefined, accepted: undefined, chosen: undefined, chosenAtMs: undefined, bootstrapIssued: false };
 
 export type ProposerPhase =
   | { kind: 'idle' }

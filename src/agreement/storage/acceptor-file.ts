@@ -85,6 +85,7 @@ interface SerialDurable {
   accepted: { ballot: { round: number; proposer: string }; value: string } | null;
   chosen: string | null;
   chosenAtMs: number | null;
+  bootstrapIssued: boolean;
 }
 
 function checksum(body: string): string {
@@ -92,7 +93,7 @@ function checksum(body: string): string {
 }
 
 function toSerial(d: DurableState): SerialDurable {
-  return { promised: d.promised ?? null, accepted: d.accepted ?? null, chosen: d.chosen ?? null, chosenAtMs: d.chosenAtMs ?? null };
+  return { promised: d.promised ?? null, accepted: d.accepted ?? null, chosen: d.chosen ?? null, chosenAtMs: d.chosenAtMs ?? null, bootstrapIssued: d.bootstrapIssued };
 }
 
 function isBallot(x: unknown): x is { round: number; proposer: string } {
@@ -105,7 +106,8 @@ function fromSerial(s: SerialDurable): DurableState | undefined {
   if (s.accepted !== null && (!isBallot(s.accepted?.ballot) || typeof s.accepted?.value !== 'string')) return undefined;
   if (s.chosen !== null && typeof s.chosen !== 'string') return undefined;
   if (s.chosenAtMs !== null && typeof s.chosenAtMs !== 'number') return undefined;
-  return { promised: s.promised ?? undefined, accepted: s.accepted ?? undefined, chosen: s.chosen ?? undefined, chosenAtMs: s.chosenAtMs ?? undefined };
+  if (typeof s.bootstrapIssued !== 'boolean') return undefined;
+  return { promised: s.promised ?? undefined, accepted: s.accepted ?? undefined, chosen: s.chosen ?? undefined, chosenAtMs: s.chosenAtMs ?? undefined, bootstrapIssued: s.bootstrapIssued };
 }
 
 /**
