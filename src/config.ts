@@ -20,6 +20,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const WIDEST_SCAN_BITS = 16;
 export const MAX_SCAN_CONCURRENCY = 4096;
 export const DEFAULT_FAILURE_PAUSE_MS = 60_000;
+/**
+ * The agreement's port: used by no Talos component (pkg/machinery/constants/constants.go), below Linux's
+ * ephemeral range 32768–60999 (Talos reserves only 50000 and 50001 from it, kernel_param_defaults.go), so an
+ * outgoing connection can never hold it, and outside Kubernetes' NodePort range 30000–32767.
+ */
+export const DEFAULT_AGREEMENT_PORT = 24450;
+export const DEFAULT_STATE_DIR = '/var/lib/autobootstrap';
+export const DEFAULT_REISSUE_DELAY_MS = 5 * 60_000;
 
 export interface Config {
   logLevel: LogLevel;
@@ -44,6 +52,14 @@ export interface Config {
   dryRun: boolean;
   /** Pause before a failing exit, so Talos's immediate restart does not repeat the same lines every few seconds. */
   failurePauseMs: number;
+  /** The real control-plane count N, when the operator set it (docs/agreement.md). */
+  controlPlanes: number | undefined;
+  /** TCP port of the agreement's gRPC server, on every control plane. */
+  agreementPort: number;
+  /** Where the acceptor state lives (a host path the service spec mounts read-write). */
+  stateDir: string;
+  /** Least time between Bootstrap calls on the chosen node when etcd never started, ms. */
+  reissueDelayMs: number;
 }
 
 export interface ConfigProblem {
@@ -138,6 +154,10 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_HOST_ROOT: str({ default: '/' }),
   TALOS_AUTO_BOOTSTRAP_DRY_RUN: strictBool({ default: false }),
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: duration({ allowZero: true })({ default: DEFAULT_FAILURE_PAUSE_MS }),
+  TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES: intRange(1, 1000)({ default: undefined }),
+  TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT: intRange(1, 65535)({ default: DEFAULT_AGREEMENT_PORT }),
+  TALOS_AUTO_BOOTSTRAP_STATE_DIR: str({ default: DEFAULT_STATE_DIR }),
+  TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: duration({ allowZero: false })({ default: DEFAULT_REISSUE_DELAY_MS }),
 };
 
 /** Every variable the daemon reads, for the README table check and for spotting misspelt names. */
@@ -191,6 +211,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     hostRoot: clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT,
     dryRun: clean.TALOS_AUTO_BOOTSTRAP_DRY_RUN,
     failurePauseMs: clean.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE,
+    controlPlanes: clean.TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES,
+    agreementPort: clean.TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT,
+    stateDir: clean.TALOS_AUTO_BOOTSTRAP_STATE_DIR,
+    reissueDelayMs: clean.TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY,
   };
   problems.push(...crossChecks(config, input));
   if (problems.length > 0) return { ok: false, problems };
@@ -222,6 +246,30 @@ function crossChecks(config: Config, input: Record<string, string>): ConfigProbl
       value: input.TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT,
       problem: `must be shorter than TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL (${formatDuration(config.scanIntervalMs)})`,
     });
+  }
+  problems.push(...agreementChecks(config, input));
+  return problems;
+}
+
+/** The agreement's rules: q a majority of N when N is set; an absolute state directory; distinct ports. */
+function agreementChecks(config: Config, input: Record<string, string>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const n = config.controlPlanes;
+  if (n !== undefined) {
+    const majority = Math.floor(n / 2) + 1;
+    if (config.quorumNodes < majority || config.quorumNodes > n) {
+      problems.push({
+        variable: 'TALOS_AUTO_BOOTSTRAP_QUORUM_NODES',
+        value: input.TALOS_AUTO_BOOTSTRAP_QUORUM_NODES,
+        problem: `must be from ${majority} (a majority of TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES=${n}) to ${n}; a smaller quorum lets two groups each bootstrap a cluster`,
+      });
+    }
+  }
+  if (!config.stateDir.startsWith('/')) {
+    problems.push({ variable: 'TALOS_AUTO_BOOTSTRAP_STATE_DIR', value: input.TALOS_AUTO_BOOTSTRAP_STATE_DIR, problem: 'expected an absolute path, e.g. /var/lib/autobootstrap' });
+  }
+  if (config.agreementPort === config.apidPort) {
+    problems.push({ variable: 'TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT', value: input.TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT, problem: `must differ from TALOS_AUTO_BOOTSTRAP_APID_PORT (${config.apidPort})` });
   }
   return problems;
 }
