@@ -40,8 +40,8 @@ export function mountFor(entries: MountEntry[], path: string): MountEntry | unde
 
 /** glibc's major/minor of a 64-bit dev_t. */
 export function splitDev(dev: bigint): { major: number; minor: number } {
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n));
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & 0xffffff00n));
   return { major, minor };
 }
 
