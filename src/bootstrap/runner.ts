@@ -17,6 +17,7 @@ import { raceWakeup, unlessStopped } from '../util/race.ts';
 import type { Wakeup } from '../util/wakeup.ts';
 import { discoverySummary } from './discovery-summary.ts';
 import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
+import type { BootstrapAgreement } from '../agreement/runner-link.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
@@ -41,6 +42,8 @@ export interface RunnerContext {
   random: () => number;
   /** Rung by sources with news (a new member): ends the current wait so a round starts at once. */
   wakeup: Wakeup;
+  /** The agreement on the one bootstrapper (docs/agreement.md); without it the election alone decides. */
+  agreement?: BootstrapAgreement;
   now?: () => number;
 }
 
@@ -76,6 +79,12 @@ export async function runDaemonLoop(ctx: RunnerContext): Promise<RunResult> {
   }
 }
 
+/** Distinct control planes of this cluster seen: verified ones, or listed as control-plane members. */
+function controlPlanesSeen(round: Round): number {
+  const verified = round.observation.controlPlanes.length;
+  return round.members.kind === 'known' ? Math.max(verified, round.members.controlPlaneMembers) : verified;
+}
+
 function waitInterval(config: Config, reason: WaitReason): number {
   switch (reason) {
     case 'no-quorum':
@@ -88,6 +97,7 @@ function waitInterval(config: Config, reason: WaitReason): number {
 async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   const { config, log, io, signal } = ctx;
   const decisions = new ChangeLog(log);
+  const agreementLog = new ChangeLog(log);
   const sources = new ChangeLog(log);
   const untrustedLogged = new Set<string>();
   const retryPolicy: BackoffPolicy = { initialMs: BOOTSTRAP_RETRY_INITIAL_MS, maxMs: config.maxBackoffMs, factor: 2 };
@@ -102,10 +112,10 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
     const roundStart = now();
     log.debug({ event: 'round-start' }, 'discovery round');
     // Arming may come before the scan ends: as soon as what is found so far is enough to arm.
-    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed }).kind === 'arm');
+    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen }).kind === 'arm');
     prefetched = undefined;
     let observation = round.observation;
-    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen });
     if (observation.memberList.kind === 'pending' && d.kind !== 'arm' && d.kind !== 'bootstrapped') {
       // The member list answers only at its deadline before a bootstrap. Wait for it, unless a source
       // brings news first: then this round is stale and a fresh one starts at once.
@@ -115,8 +125,10 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         continue;
       }
       observation = { ...observation, memberList: outcome.value };
-      d = decide({ observation, quorumNodes: config.quorumNodes, armed });
+      d = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen });
     }
+    // Every round feeds the agreement this node's view (it proposes only at the final check, below).
+    ctx.agreement?.view(observation, false, controlPlanesSeen(round));
     const logRound = (whole: Round) => {
       for (const u of whole.discovery.untrusted) {
         if (untrustedLogged.has(u.address)) continue;
@@ -135,6 +147,11 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         return confirmJoined(ctx, 'follower', observation);
       case 'wait': {
         armed = undefined;
+        const chosen = ctx.agreement?.chosen;
+        if (chosen !== undefined && chosen !== ctx.self) {
+          const g = ctx.agreement!.peek(observation, 'unknown');
+          agreementLog.note(g.message, { event: 'agreement-chosen', chosen }, g.message);
+        }
         // Rounds start every interval: the time the round itself took counts towards the wait.
         const woken = await ctx.wakeup.sleep(Math.max(0, waitInterval(config, d.reason) - (now() - roundStart)), signal);
         if (woken !== undefined) log.debug({ event: 'woken', reason: woken }, `discovery round now: ${woken}`);
@@ -173,6 +190,22 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           log.info({ event: 'final-check-restarted', reason: news }, `final check again before calling Bootstrap: ${news}`);
           continue;
         }
+        if (ctx.agreement) {
+          const knewBefore = ctx.agreement.chosen !== undefined;
+          const g = await ctx.agreement.gate(observation, signal);
+          if (g.kind !== 'call') {
+            agreementLog.note(g.message, { event: 'agreement-wait', reason: g.reason }, g.message, g.reason === 'quorum-error' ? 'error' : 'info');
+            armed = undefined;
+            await ctx.wakeup.sleep(config.followerCheckIntervalMs, signal);
+            continue;
+          }
+          if (!knewBefore) {
+            // The outcome arrived during this check: a fresh round's evidence before the call.
+            log.info({ event: 'agreement-chosen-self' }, 'this node was chosen as the one node that bootstraps; final check again before calling Bootstrap');
+            continue;
+          }
+          log.info({ event: 'agreement-call', reissue: g.reissue }, g.message);
+        }
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
         try {
           await io.bootstrapSelf();
@@ -202,6 +235,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           await sleep(delay, signal);
           continue;
         }
+        ctx.agreement?.bootstrapAccepted();
         log.info({ event: 'bootstrap-done' }, 'Bootstrap accepted: this node is forming the etcd cluster');
         return confirmJoined(ctx, 'leader', observation);
       }
