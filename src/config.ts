@@ -1,6 +1,7 @@
 // The daemon's configuration: the ExtensionServiceConfig environment, validated all at once.
 // Every problem is collected (one entry per variable, saying what would be valid) so an operator fixes
 // them in one edit instead of one restart per mistake; nothing is mounted, minted or called before this passes.
+import { join } from 'node:path';
 import { cleanEnv, EnvError, EnvMissingError, makeValidator, str } from 'envalid';
 import { formatDuration, parseDuration } from './util/duration.ts';
 import { isIPv4, parsePrefix, type IPv4Prefix } from './util/ipv4.ts';
@@ -56,7 +57,7 @@ export interface Config {
   controlPlanes: number | undefined;
   /** TCP port of the agreement's gRPC server, on every control plane. */
   agreementPort: number;
-  /** Where the acceptor state lives (a host path the service spec mounts read-write). */
+  /** Where the acceptor state lives (a host path the service spec mounts read-write); by default under the host root. */
   stateDir: string;
   /** Least time between Bootstrap calls on the chosen node when etcd never started, ms. */
   reissueDelayMs: number;
@@ -156,7 +157,7 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: duration({ allowZero: true })({ default: DEFAULT_FAILURE_PAUSE_MS }),
   TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES: intRange(1, 1000)({ default: undefined }),
   TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT: intRange(1, 65535)({ default: DEFAULT_AGREEMENT_PORT }),
-  TALOS_AUTO_BOOTSTRAP_STATE_DIR: str({ default: DEFAULT_STATE_DIR }),
+  TALOS_AUTO_BOOTSTRAP_STATE_DIR: str({ default: undefined }),
   TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: duration({ allowZero: false })({ default: DEFAULT_REISSUE_DELAY_MS }),
 };
 
@@ -213,7 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     failurePauseMs: clean.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE,
     controlPlanes: clean.TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES,
     agreementPort: clean.TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT,
-    stateDir: clean.TALOS_AUTO_BOOTSTRAP_STATE_DIR,
+    stateDir: clean.TALOS_AUTO_BOOTSTRAP_STATE_DIR ?? join(clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT, DEFAULT_STATE_DIR),
     reissueDelayMs: clean.TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY,
   };
   problems.push(...crossChecks(config, input));

@@ -39,6 +39,13 @@ describe('agreement configuration', () => {
     expect(p.TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY).toContain('longer than zero');
   });
 
+  test('the default state directory is under the host root; an explicit one is taken as given', () => {
+    const r = loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '1', TALOS_AUTO_BOOTSTRAP_HOST_ROOT: '/tmp/fixture' });
+    expect(r.ok && r.config.stateDir).toBe('/tmp/fixture/var/lib/autobootstrap');
+    const e = loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '1', TALOS_AUTO_BOOTSTRAP_HOST_ROOT: '/tmp/fixture', TALOS_AUTO_BOOTSTRAP_STATE_DIR: '/srv/state' });
+    expect(e.ok && e.config.stateDir).toBe('/srv/state');
+  });
+
   test('a relative state directory and the apid port as agreement port are refused', () => {
     expect(problems({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '1', TALOS_AUTO_BOOTSTRAP_STATE_DIR: 'var/lib/x' }).TALOS_AUTO_BOOTSTRAP_STATE_DIR).toContain('absolute');
     expect(problems({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '1', TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT: '50000' }).TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT).toContain('differ');
