@@ -80,7 +80,7 @@ async function until(f: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
-const PEERS = { 'node-a': '127.0.77.1', 'node-b': '127.0.77.2', 'node-c': '127.0.77.3' };
+const PEERS = { 'node-a': '127.0.190.1', 'node-b': '127.0.190.2', 'node-c': '127.0.190.3' };
 
 describe('agreement over mutual TLS', () => {
   let a: Daemon, b: Daemon, c: Daemon;
@@ -119,12 +119,12 @@ describe('agreement over mutual TLS', () => {
   });
 
   test('a server whose certificate does not name the dialled address is refused by the client', async () => {
-    const wrong = mintAgreementServer(machineCa, 'node-d', ['127.0.77.99']);
+    const wrong = mintAgreementServer(machineCa, 'node-d', ['127.0.190.99']);
     const server = new AgreementServer({ caPem: ca.certPem, certPem: wrong.certPem, keyPem: wrong.keyPem }, { deliver: () => [], status: () => a.runtime.status(), refused: () => {} });
     servers.push(server);
-    await server.start('127.0.77.4', PORT);
+    await server.start('127.0.190.4', PORT);
     const cert = mintAgreementClient(machineCa, 'node-a');
-    const client = new AgreementClient('127.0.77.4', PORT, { caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem });
+    const client = new AgreementClient('127.0.190.4', PORT, { caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem });
     clients.push(client);
     await expect(client.status(2_000)).rejects.toThrow();
   });
@@ -140,7 +140,7 @@ describe('agreement over mutual TLS', () => {
     const { logger, lines } = capture();
     const rt = new AgreementRuntime({
       self: 'node-e', params: { quorum: 2, controlPlanes: 3, clusterId }, store: new AcceptorFile(join(tmp, 'node-e'), 'node-e', clusterId), log: logger, now: () => performance.now(),
-      send: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.77.9:24450')),
+      send: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.190.9:24450')),
     });
     rt.view({ leads: true, verified: ['node-e', 'node-f'], seen: 2 });
     await until(() => lines.some((l) => l.event === 'agreement-peer-unreachable'));
