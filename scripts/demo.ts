@@ -69,6 +69,7 @@ function startDaemon(n: NodeSpec): void {
     ...env,
     TALOS_AUTO_BOOTSTRAP_HOST_ROOT: sim.hostRoot(n.name) as string,
     TALOS_AUTO_BOOTSTRAP_NODE_IP: n.ip,
+    TALOS_AUTO_BOOTSTRAP_LOCAL_APID: n.ip,
   });
   daemons.push(d);
   d.onLine((l: LogLine) => {

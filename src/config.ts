@@ -45,6 +45,8 @@ export interface Config {
   discovery: DiscoverySource[];
   /** Undefined: detect from the route table. */
   nodeIp: string | undefined;
+  /** Where this node's own apid answers (127.0.0.1, always in apid's certificate). */
+  localApid: string;
   apidPort: number;
   caSource: CaSource;
   /** How long (summed retry delays) a STATE mount refused as busy is retried. */
@@ -136,8 +138,22 @@ const strictBool = makeValidator<boolean>((input: string) => {
   throw new EnvError('expected true or false');
 });
 
+/**
+ * The reference extension read LOG_LEVEL with zap, which takes its level names in lower or upper case,
+ * including dpanic, panic and fatal. Those still start the daemon: the three show errors only here.
+ */
+const ZAP_ONLY_LEVELS: Record<string, LogLevel> = { dpanic: 'error', panic: 'error', fatal: 'error', warning: 'warn' };
+
+const logLevel = makeValidator<LogLevel>((input: string) => {
+  const v = input.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  const mapped = ZAP_ONLY_LEVELS[v];
+  if (mapped) return mapped;
+  throw new EnvError(`expected one of ${LOG_LEVELS.join(', ')}`);
+});
+
 const SPECS = {
-  LOG_LEVEL: str({ choices: LOG_LEVELS, default: 'info' }),
+  LOG_LEVEL: logLevel({ default: 'info' }),
   TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: intRange(1, 1000)(),
   TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: duration({ allowZero: false })({ default: 30_000 }),
   TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: duration({ allowZero: false })({ default: 15_000 }),
@@ -149,6 +165,7 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_PEERS: addressList({ default: [] }),
   TALOS_AUTO_BOOTSTRAP_DISCOVERY: sourceList({ default: ['members', 'scan', 'static'] }),
   TALOS_AUTO_BOOTSTRAP_NODE_IP: ipv4({ default: undefined }),
+  TALOS_AUTO_BOOTSTRAP_LOCAL_APID: ipv4({ default: '127.0.0.1' }),
   TALOS_AUTO_BOOTSTRAP_APID_PORT: intRange(1, 65535)({ default: 50000 }),
   TALOS_AUTO_BOOTSTRAP_CA_SOURCE: str({ choices: CA_SOURCES, default: 'auto' }),
   TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: duration({ allowZero: true })({ default: 30_000 }),
@@ -184,6 +201,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     const v = env[name];
     if (v !== undefined) input[name] = v;
   }
+  // The reference extension's "empty means detect": an empty SCAN_CIDR is the same as leaving it out.
+  if (input.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR !== undefined && input.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR.trim() === '') delete input.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR;
   const clean = cleanEnv(input, SPECS, {
     reporter: ({ errors }) => {
       for (const [variable, error] of Object.entries(errors)) {
@@ -206,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     peers: clean.TALOS_AUTO_BOOTSTRAP_PEERS,
     discovery: clean.TALOS_AUTO_BOOTSTRAP_DISCOVERY,
     nodeIp: clean.TALOS_AUTO_BOOTSTRAP_NODE_IP,
+    localApid: clean.TALOS_AUTO_BOOTSTRAP_LOCAL_APID,
     apidPort: clean.TALOS_AUTO_BOOTSTRAP_APID_PORT,
     caSource: clean.TALOS_AUTO_BOOTSTRAP_CA_SOURCE as CaSource,
     stateBusyTimeoutMs: clean.TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT,
@@ -219,7 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   };
   problems.push(...crossChecks(config, input));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config, warnings: unknownVariables(env) };
+  return { ok: true, config, warnings: [...compatWarnings(config, input), ...unknownVariables(env)] };
 }
 
 /** The failure pause even when the rest of the configuration is invalid (its own default if it is too). */
@@ -241,15 +261,28 @@ function crossChecks(config: Config, input: Record<string, string>): ConfigProbl
         'a quorum above 1 needs a way to find peers: add members or scan to TALOS_AUTO_BOOTSTRAP_DISCOVERY, or set TALOS_AUTO_BOOTSTRAP_PEERS',
     });
   }
-  if (config.scanTimeoutMs >= config.scanIntervalMs) {
-    problems.push({
-      variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT',
-      value: input.TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT,
-      problem: `must be shorter than TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL (${formatDuration(config.scanIntervalMs)})`,
-    });
-  }
   problems.push(...agreementChecks(config, input));
   return problems;
+}
+
+/**
+ * Values the reference extension accepted that still start the daemon, each with what is risky about it.
+ * Returned with the warnings; the daemon logs each once at start.
+ */
+function compatWarnings(config: Config, input: Record<string, string>): ConfigProblem[] {
+  const warnings: ConfigProblem[] = [];
+  const level = input.LOG_LEVEL?.trim().toLowerCase();
+  if (level !== undefined && ZAP_ONLY_LEVELS[level] !== undefined && level !== 'warning') {
+    warnings.push({ variable: 'LOG_LEVEL', value: input.LOG_LEVEL, problem: `${level} is read as error: only errors are logged, not why the daemon waits; use info` });
+  }
+  if (config.scanTimeoutMs >= config.scanIntervalMs) {
+    warnings.push({
+      variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT',
+      value: input.TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT,
+      problem: `not shorter than TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL (${formatDuration(config.scanIntervalMs)}): rounds start back to back; a timeout well below the interval is usual`,
+    });
+  }
+  return warnings;
 }
 
 /** The agreement's rules: q a majority of N when N is set; an absolute state directory; distinct ports. */

@@ -1,10 +1,13 @@
 // `autobootstrap run`: from environment to exit code. Order matters: configuration is validated before
 // anything is read, minted or called; a worker leaves after local checks only.
-import { failurePause, loadConfig, type Config } from './config.ts';
+import { failurePause, KNOWN_VARIABLES, loadConfig, type Config } from './config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { readBootTime } from './host/boot-time.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
-import { detectNodeAddress, detectScanPrefixOnHost } from './host/node-address.ts';
+import { detectNodeAddress, detectScanPrefixOnHost, localInterfaces } from './host/node-address.ts';
+import { checkOwnAddress } from './host/own-address.ts';
+import { inspectPeer } from './discovery/inspect-peer.ts';
+import { localNodeOf, selfCheckProblem, type LocalNode } from './bootstrap/self-check.ts';
 import { MembersWatch } from './discovery/members-watch.ts';
 import { concurrencyWithin, readOpenFilesLimit } from './host/fd-limit.ts';
 import { mutualTlsCredentials } from './talos/channel.ts';
@@ -42,7 +45,10 @@ export async function runDaemon(env: Record<string, string | undefined>, signal:
     log.error({ event: 'config-summary' }, `configuration has ${loaded.problems.length} problem(s); nothing was done`);
     return exitAfterPause(EXIT.CONFIG, failurePause(env), log, signal);
   }
-  for (const w of loaded.warnings) log.warn({ event: 'config-unknown-variable', variable: w.variable }, `${w.variable}: ${w.problem}`);
+  for (const w of loaded.warnings) {
+    const event = KNOWN_VARIABLES.includes(w.variable) ? 'config-warning' : 'config-unknown-variable';
+    log.warn({ event, variable: w.variable, value: w.value ?? null }, `${w.variable}${w.value === undefined ? '' : `="${w.value}"`}: ${w.problem}`);
+  }
   let code: ExitCode;
   try {
     code = await daemon(loaded.config, log, signal);
@@ -119,6 +125,8 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   let identities: ClientIdentities;
   let self: string;
   let machineCa: MachineCA;
+  let selfFrom: string;
+  let btime: bigint | undefined;
   try {
     const ca = controlPlaneCA(read.facts);
     machineCa = ca;
@@ -130,10 +138,11 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
       return EXIT.CONFIG;
     }
     self = detected.address;
+    selfFrom = detected.why;
     identities = new ClientIdentities(ca, clientCommonName(self));
     // Mint once now, so a CA that cannot sign fails here with its own message, not mid-loop.
     identities.reader();
-    const btime = readBootTime([paths.hostProc, paths.proc]);
+    btime = readBootTime([paths.hostProc, paths.proc]);
     log.info(
       { event: 'identity', node: self, nodeFrom: detected.why, bootTime: btime?.toString(), caSource: read.source, caFrom: read.from, caKeyType: ca.keyType },
       `this node is ${self} (${detected.why}, booted ${btime ?? 'at an unknown time'}); machine CA (${ca.keyType}) from ${read.from}; client certificates minted in memory`,
@@ -143,8 +152,28 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     return EXIT.FAILURE;
   }
 
+  // NODE_IP must be this node's: local on this host, and the local apid (this machine's, by its boot time)
+  // must carry it. The local apid also names this node's identity, by which the loop finds itself.
+  const own = checkOwnAddress(self, paths, localInterfaces);
+  let local: LocalNode;
+  try {
+    local = await readLocalNode(config, identities, log, signal);
+  } catch (e) {
+    if (e instanceof Stopped) return EXIT.OK;
+    throw e;
+  }
+  const problem = selfCheckProblem({ nodeIp: self, nodeIpFrom: selfFrom, own, local, hostBootTime: btime });
+  if (problem) {
+    log.error({ event: 'node-ip-invalid', node: self, localApid: config.localApid }, `${problem}; never calling Bootstrap with it`);
+    return EXIT.CONFIG;
+  }
+  log.info(
+    { event: 'self', node: self, identity: local.identity, hostname: local.hostname, bootTime: local.bootTime.toString() },
+    `this node is ${local.hostname || self} (node id ${local.identity}); ${self} is local (${own.source}) and in its apid certificate`,
+  );
+
   // The agreement on the one bootstrapper (docs/agreement.md): its port serves before the first round.
-  const agreement = await startAgreement({ config, log, ca: machineCa, self, hostProc: paths.hostProc });
+  const agreement = await startAgreement({ config, log, ca: machineCa, self, selfIdentity: local.identity, hostProc: paths.hostProc });
   if (!agreement.ok) return agreement.exitCode;
 
   const scanPrefixes = scanPrefixesFor(config, paths, log);
@@ -172,7 +201,8 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
       config,
       log,
       self,
-      io: new TalosView(config, self, identities, { members, scanPrefixes, concurrency: scanConcurrency(config, log) }),
+      selfIdentity: local.identity,
+      io: new TalosView(config, self, identities, { members, scanPrefixes, concurrency: scanConcurrency(config, log) }, { identity: local.identity, apidAddress: local.apidAddress }),
       signal,
       random: Math.random,
       wakeup,
@@ -248,6 +278,28 @@ function scanPrefixesFor(config: Config, paths: HostPaths, log: Logger): IPv4Pre
     `scanning ${detected.prefix.text}: the network of ${detected.iface} (${detected.address}), which carries the default route in ${detected.source}`,
   );
   return [detected.prefix];
+}
+
+const LOCAL_APID_RETRY_MS = 2_000;
+
+/** This node as its local apid describes it; waits (one log line per new reason) until it answers. Throws Stopped. */
+async function readLocalNode(config: Config, identities: ClientIdentities, log: Logger, signal: AbortSignal): Promise<LocalNode> {
+  let lastReason = '';
+  for (;;) {
+    const identity = identities.reader();
+    const inspection = await inspectPeer(config.localApid, {
+      port: config.apidPort,
+      timeoutMs: config.scanTimeoutMs,
+      identity,
+      credentials: (address, fingerprint) => mutualTlsCredentials(address, identity, fingerprint),
+    });
+    if (inspection.kind === 'candidate') return localNodeOf(inspection.candidate, config.localApid);
+    if (inspection.reason !== lastReason) {
+      lastReason = inspection.reason;
+      log.info({ event: 'waiting-local-apid', reason: inspection.reason }, `waiting for this node's own apid at ${config.localApid}: ${inspection.reason}`);
+    }
+    await sleep(LOCAL_APID_RETRY_MS, signal);
+  }
 }
 
 async function waitForSecrets(paths: HostPaths, signal: AbortSignal): Promise<void> {

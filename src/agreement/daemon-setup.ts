@@ -5,6 +5,7 @@ import { EXIT, type ExitCode } from '../exit-codes.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { MachineCA } from '../pki/machine-ca.ts';
+import type { NodeIdentity } from '../model/candidate.ts';
 import { shouldRenew, type MintedCertificate } from '../pki/mint.ts';
 import type { Message } from './core/messages.ts';
 import { DEFAULT_TUNABLES } from './core/state.ts';
@@ -24,8 +25,15 @@ const SERVER_CERT_TTL_MS = 365 * 24 * 60 * 60 * 1000;
 
 export type AgreementSetup = { ok: true; agreement: RunnerAgreement; runtime: AgreementRuntime; stop: () => void } | { ok: false; exitCode: ExitCode };
 
-export async function startAgreement(o: { config: Config; log: Logger; ca: MachineCA; self: string; hostProc: string }): Promise<AgreementSetup> {
-  const { config, log, ca, self } = o;
+/**
+ * `address`: NODE_IP, where this node's agreement server listens and which its server certificate names;
+ * `selfIdentity`: Talos's node identity, this node's name in the agreement.
+ */
+export async function startAgreement(o: { config: Config; log: Logger; ca: MachineCA; self: string; selfIdentity: NodeIdentity; hostProc: string }): Promise<AgreementSetup> {
+  const { config, log, ca } = o;
+  const address = o.self;
+  const self = o.selfIdentity;
+  const addresses = new Map<NodeIdentity, string>();
   const clusterId = clusterIdOf(ca.certPem);
   const store = new AcceptorFile(config.stateDir, self, clusterId);
   let runtime: AgreementRuntime;
@@ -48,7 +56,12 @@ export async function startAgreement(o: { config: Config; log: Logger; ca: Machi
       },
       log,
       now: () => performance.now(),
-      send: (to: string, message: Message) => clientFor(to).deliver(message, DEFAULT_TUNABLES.phaseTimeoutMs),
+      peerName: (id) => `${addresses.get(id) ?? 'an unknown address'} (node id ${id})`,
+      send: (to: string, message: Message) => {
+        const at = addresses.get(to);
+        if (at === undefined) return Promise.reject(new Error(`no address known for node id ${to}`));
+        return clientFor(at).deliver(message, DEFAULT_TUNABLES.phaseTimeoutMs);
+      },
     });
   } catch (e) {
     if (e instanceof AcceptorStateError) {
@@ -72,7 +85,7 @@ export async function startAgreement(o: { config: Config; log: Logger; ca: Machi
     return client;
   }
 
-  const serverCert = mintAgreementServer(ca, self, [self], new Date(), SERVER_CERT_TTL_MS);
+  const serverCert = mintAgreementServer(ca, self, [address], new Date(), SERVER_CERT_TTL_MS);
   const server = new AgreementServer(
     { caPem: ca.certPem, certPem: serverCert.certPem, keyPem: serverCert.keyPem },
     {
@@ -82,7 +95,7 @@ export async function startAgreement(o: { config: Config; log: Logger; ca: Machi
     },
   );
   try {
-    await server.start(self, config.agreementPort);
+    await server.start(address, config.agreementPort);
   } catch (e) {
     log.error({ event: 'agreement-port-unavailable', port: config.agreementPort }, `${e instanceof Error ? e.message : String(e)}; set TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT to a free port (the same on every control plane)`);
     return { ok: false, exitCode: EXIT.FAILURE };
@@ -90,13 +103,16 @@ export async function startAgreement(o: { config: Config; log: Logger; ca: Machi
   const s = runtime.status();
   log.info(
     { event: 'agreement-ready', port: config.agreementPort, stateDir: config.stateDir, clusterId, chosen: s.chosen, promised: s.promised },
-    `agreement on ${self}:${config.agreementPort} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
+    `agreement on ${address}:${config.agreementPort} as node id ${self} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
   );
   const agreement = new RunnerAgreement({
     runtime,
     self,
+    log,
     reissueDelayMs: config.reissueDelayMs,
     outcomeWaitMs: 3 * DEFAULT_TUNABLES.phaseTimeoutMs,
+    retryMs: config.followerCheckIntervalMs,
+    addresses,
     now: () => performance.now(),
   });
   return {

@@ -1,95 +1,106 @@
-// What the runner needs from the agreement, and its implementation over AgreementRuntime: every round feeds
-// the runner's view; at the final check (this node leads, sees q verified control planes, and has positive
-// not-bootstrapped evidence) it proposes, waits a bounded time for the outcome, and asks the bootstrap gate.
-import type { Candidate, Observation } from '../bootstrap/core/observation.ts';
+// The agreement as the runner sees it (AgreementHooks, src/bootstrap/gate.ts): every round feeds the core
+// this node's view (verified control planes by node identity, how many control planes were seen); the gate,
+// called only at the final check (this node leads, sees q verified control planes, and every one of them
+// gave positive not-bootstrapped evidence), proposes, waits a bounded time for the outcome, and lets the
+// call go ahead only on the chosen node (src/agreement/core/bootstrap-gate.ts).
+import type { AgreementHooks, BootstrapGateInput, BootstrapGateVerdict } from '../bootstrap/gate.ts';
+import type { Observation } from '../bootstrap/core/observation.ts';
+import type { Logger } from '../log.ts';
+import type { NodeIdentity } from '../model/candidate.ts';
 import { sleep } from '../util/sleep.ts';
-import { bootstrapGate, type ClusterEvidence, type Gate } from './core/bootstrap-gate.ts';
+import { bootstrapGate, type Gate } from './core/bootstrap-gate.ts';
 import type { AgreementRuntime } from './runtime.ts';
-
-/**
- * The identity a node has in the agreement: the value chosen and every ballot's proposer. It must be the
- * same in every view and never change. Until the node identity of Talos is read (the evidence work), this
- * is the node's address: the one its daemon is configured with (NODE_IP) and the one its peers verify it at.
- */
-export function agreementIdentity(c: Pick<Candidate, 'address'>): string {
-  return c.address;
-}
-
-export interface BootstrapAgreement {
-  /** The chosen bootstrapper's identity, once this node knows it. */
-  readonly chosen: string | undefined;
-  /** Set when q cannot be a majority: never bootstrap. */
-  readonly quorumError: string | undefined;
-  /** Every round. `leads` only at the final check; `seen` = distinct control planes of this cluster seen. */
-  view(observation: Observation, leads: boolean, seen: number): void;
-  /**
-   * At the final check: feeds the view as leader, waits up to its bound for the outcome, then says whether
-   * this node may call Bootstrap now (src/agreement/core/bootstrap-gate.ts).
-   */
-  gate(observation: Observation, signal: AbortSignal): Promise<Gate>;
-  /** Talos accepted this node's Bootstrap. */
-  bootstrapAccepted(): void;
-  /** The gate's answer without proposing (for the follower's log line). */
-  peek(observation: Observation, evidence: ClusterEvidence): Gate;
-}
 
 export interface LinkOptions {
   runtime: AgreementRuntime;
-  self: string;
+  /** This node's identity (Talos's node identity): the value proposed and every ballot's proposer. */
+  self: NodeIdentity;
+  log: Logger;
   reissueDelayMs: number;
-  /** How long the final check waits for the outcome before the runner's next round, ms. */
+  /** How long the gate waits for the outcome before the runner's next round, ms. */
   outcomeWaitMs: number;
+  /** How soon the runner comes back after a "wait" verdict, ms. */
+  retryMs: number;
+  /** Node identity → the address its peers reach it at; the transport reads it. */
+  addresses: Map<NodeIdentity, string>;
   /** Monotonic ms. */
   now: () => number;
 }
 
-export class RunnerAgreement implements BootstrapAgreement {
+export class RunnerAgreement implements AgreementHooks {
   private readonly startedAt: number;
   private lastIssuedAt: number | undefined;
+  private lastNote = '';
 
   constructor(private readonly o: LinkOptions) {
     this.startedAt = o.now();
   }
 
-  get chosen(): string | undefined {
+  chosen(): NodeIdentity | undefined {
     return this.o.runtime.chosen;
   }
 
-  get quorumError(): string | undefined {
-    return this.o.runtime.quorumError;
+  observe(observation: Observation, controlPlanesSeen: number): void {
+    this.feed(observation.controlPlanes, false, controlPlanesSeen);
+    const chosen = this.o.runtime.chosen;
+    const error = this.o.runtime.quorumError;
+    // Every node says who was chosen, since when, and the recovery; once per change, not per round.
+    if (chosen !== undefined && chosen !== this.o.self) {
+      const g = this.verdictOf(true, true, false);
+      this.note(`chosen|${chosen}`, () => this.o.log.info({ event: 'agreement-chosen', chosen, since: this.o.runtime.chosenAtMs }, g.message));
+    } else if (error !== undefined) {
+      this.note(`error|${error}`, () => this.o.log.error({ event: 'agreement-quorum-error' }, `never bootstrapping: ${error}`));
+    }
   }
 
-  view(observation: Observation, leads: boolean, seen: number): void {
-    const verified = observation.controlPlanes.map(agreementIdentity);
-    // The runtime ticks with every view: timeouts and backoffs are checked at least once per round.
+  readonly gate = async (input: BootstrapGateInput): Promise<BootstrapGateVerdict> => {
+    this.feed(input.controlPlanes, true, input.controlPlanes.length);
+    const until = this.o.now() + this.o.outcomeWaitMs;
+    while (this.o.runtime.chosen === undefined && this.o.runtime.quorumError === undefined && this.o.now() < until) {
+      await sleep(100, input.signal);
+      this.o.runtime.tick();
+    }
+    // The runner calls the gate only with positive evidence from every control plane, this one included.
+    const ownDataDirEmpty = input.self.etcd.dataDir.kind === 'empty' ? true : input.self.etcd.dataDir.kind === 'has-data' ? false : undefined;
+    const service = input.self.etcd.service.kind;
+    const ownEtcdRunning = service === 'running' ? true : service === 'not-running' ? false : undefined;
+    const g = this.verdictOf(ownDataDirEmpty, ownEtcdRunning === false ? false : undefined, true);
+    if (g.kind === 'call') {
+      this.o.log.info({ event: 'agreement-call', reissue: g.reissue }, g.message);
+      return { kind: 'proceed' };
+    }
+    if (g.reason === 'other-chosen') return { kind: 'other-chosen', chosen: this.o.runtime.chosen as string, message: g.message };
+    const retryInMs = g.reason === 'reissue-delay' ? Math.max(this.o.retryMs, this.reissueLeftMs()) : this.o.retryMs;
+    return { kind: 'wait', message: g.message, retryInMs };
+  };
+
+  bootstrapAccepted(): void {
+    this.lastIssuedAt = this.o.now();
+    this.o.runtime.markBootstrapIssued();
+  }
+
+  private reissueLeftMs(): number {
+    const from = this.lastIssuedAt ?? this.startedAt;
+    return Math.max(0, this.o.reissueDelayMs - (this.o.now() - from));
+  }
+
+  private feed(controlPlanes: Observation['controlPlanes'], leads: boolean, seen: number): void {
+    for (const c of controlPlanes) this.o.addresses.set(c.identity, c.address);
+    const verified = controlPlanes.map((c) => c.identity);
     this.o.runtime.view({ verified, leads, seen: Math.max(seen, verified.length) });
+    // Timeouts and backoffs are checked at least once per round.
     this.o.runtime.tick();
   }
 
-  async gate(observation: Observation, signal: AbortSignal): Promise<Gate> {
-    this.view(observation, true, observation.controlPlanes.length);
-    const until = this.o.now() + this.o.outcomeWaitMs;
-    while (this.o.runtime.chosen === undefined && this.o.runtime.quorumError === undefined && this.o.now() < until) {
-      await sleep(100, signal);
-      this.o.runtime.tick();
-    }
-    return this.peek(observation, 'not-bootstrapped');
-  }
-
-  peek(observation: Observation, evidence: ClusterEvidence): Gate {
-    const self = observation.controlPlanes.find((c) => agreementIdentity(c) === this.o.self);
-    // gate() is called only at the final check, with positive not-bootstrapped evidence from the quorum.
-    // This node's own etcd: not running when its service was seen waiting (Preparing). Its data directory:
-    // Talos itself refuses Bootstrap with AlreadyExists once it is not empty, which the runner treats as
-    // "re-check"; the evidence work adds the directory listing itself.
+  private verdictOf(ownDataDirEmpty: boolean | undefined, ownEtcdRunning: boolean | undefined, positive: boolean): Gate {
     return bootstrapGate({
       self: this.o.self,
       chosen: this.o.runtime.chosen,
       chosenAtMs: this.o.runtime.chosenAtMs,
       quorumError: this.o.runtime.quorumError,
-      evidence,
-      ownDataDirEmpty: self?.etcd === 'not-running' ? true : undefined,
-      ownEtcdRunning: self?.etcd === 'running' ? true : self?.etcd === 'not-running' ? false : undefined,
+      evidence: positive ? 'not-bootstrapped' : 'unknown',
+      ownDataDirEmpty,
+      ownEtcdRunning,
       lastIssuedAt: this.lastIssuedAt,
       issuedBefore: this.o.runtime.bootstrapIssued,
       startedAt: this.startedAt,
@@ -98,8 +109,9 @@ export class RunnerAgreement implements BootstrapAgreement {
     });
   }
 
-  bootstrapAccepted(): void {
-    this.lastIssuedAt = this.o.now();
-    this.o.runtime.markBootstrapIssued();
+  private note(key: string, write: () => void): void {
+    if (key === this.lastNote) return;
+    this.lastNote = key;
+    write();
   }
 }

@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   wallNow?: () => number;
   random?: () => number;
   tunables?: Tunables;
+  /** How a peer is named in the log, e.g. "10.0.0.5 (node id …)"; the identity itself by default. */
+  peerName?: (peer: string) => string;
 }
 
 export class AgreementRuntime {
@@ -114,10 +116,14 @@ export class AgreementRuntime {
     return replies;
   }
 
+  private name(peer: string): string {
+    return this.o.peerName ? this.o.peerName(peer) : peer;
+  }
+
   private dispatch(s: Outbound): void {
     this.o.send(s.to, s.message).then(
       (replies) => {
-        if (this.unreachable.delete(s.to)) this.o.log.info({ event: 'agreement-peer-reachable', peer: s.to }, `agreement messages reach ${s.to} again`);
+        if (this.unreachable.delete(s.to)) this.o.log.info({ event: 'agreement-peer-reachable', peer: s.to }, `agreement messages reach ${this.name(s.to)} again`);
         for (const reply of replies) {
           try {
             for (const more of this.receive(reply)) this.dispatch({ to: reply.from, message: more });
@@ -129,7 +135,7 @@ export class AgreementRuntime {
       (e: unknown) => {
         const reason = e instanceof Error ? e.message : String(e);
         if (!this.unreachable.has(s.to)) {
-          this.o.log.warn({ event: 'agreement-peer-unreachable', peer: s.to, reason }, `agreement messages do not reach ${s.to}: ${reason}; is its agreement port open?`);
+          this.o.log.warn({ event: 'agreement-peer-unreachable', peer: s.to, reason }, `agreement messages do not reach ${this.name(s.to)}: ${reason}; is its agreement port open?`);
         }
         this.unreachable.set(s.to, reason);
       },

@@ -15,7 +15,12 @@ export function discoverySummary(
   const parts = [`self ${c.self.controlPlanes ? 'verified' : 'not verified'}`];
   if (enabled.includes('members')) {
     if (members.kind === 'unknown') parts.push(`members unknown (${members.reason})`);
-    else if (members.kind === 'known') {
+    else if (members.kind === 'known' && members.members === 0) {
+      // With cluster discovery on, Members always lists this node itself: none at all means it is off.
+      parts.push(
+        'members 0 listed: Talos cluster discovery looks disabled (when on, it always lists this node); enable it (cluster.discovery.enabled: true, or a DiscoveryServiceConfig document on v1.14) or add scan/static to TALOS_AUTO_BOOTSTRAP_DISCOVERY with TALOS_AUTO_BOOTSTRAP_PEERS',
+      );
+    } else if (members.kind === 'known') {
       parts.push(`members ${members.members} listed, ${members.controlPlaneAddresses} control-plane address(es) of peers probed: ${cps(c.members.controlPlanes)}`);
     }
   }

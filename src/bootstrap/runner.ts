@@ -17,7 +17,9 @@ import { raceWakeup, unlessStopped } from '../util/race.ts';
 import type { Wakeup } from '../util/wakeup.ts';
 import { discoverySummary } from './discovery-summary.ts';
 import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
-import type { BootstrapAgreement } from '../agreement/runner-link.ts';
+import type { Candidate, NodeIdentity } from '../model/candidate.ts';
+import { SYSTEM_CLOCK, type MonotonicClock } from '../model/clock.ts';
+import { PROCEED_GATE, type AgreementHooks, type BootstrapGate } from './gate.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
@@ -29,6 +31,8 @@ export interface RunnerIO {
   startMemberList(): Promise<MemberListResult>;
   readonly memberListDeadlineMs: number;
   bootstrapSelf(): Promise<void>;
+  /** The final evidence: these control planes inspected again now (see TalosView.recheck). */
+  recheck(controlPlanes: readonly Candidate[]): Promise<{ kind: 'fresh'; controlPlanes: Candidate[] } | { kind: 'failed'; reason: string }>;
   localEtcd(): Promise<LocalEtcd>;
   etcdViews(addresses: string[]): Promise<EtcdView[]>;
 }
@@ -36,15 +40,21 @@ export interface RunnerIO {
 export interface RunnerContext {
   config: Config;
   log: Logger;
+  /** NODE_IP. */
   self: string;
+  /** This node's identity (Identities.cluster.talos.dev/local, read from its local apid). */
+  selfIdentity: NodeIdentity;
   io: RunnerIO;
   signal: AbortSignal;
   random: () => number;
   /** Rung by sources with news (a new member): ends the current wait so a round starts at once. */
   wakeup: Wakeup;
-  /** The agreement on the one bootstrapper (docs/agreement.md); without it the election alone decides. */
-  agreement?: BootstrapAgreement;
-  now?: () => number;
+  /** Monotonic clock for every interval; defaults to performance.now. */
+  clock?: MonotonicClock;
+  /** Who-may-bootstrap agreement; defaults to the agreement's gate, else PROCEED_GATE (the evidence alone decides). */
+  gate?: BootstrapGate;
+  /** The agreement on the one bootstrapper (src/agreement/runner-link.ts); its gate is used unless `gate` is set. */
+  agreement?: AgreementHooks;
 }
 
 export interface RunResult {
@@ -55,6 +65,16 @@ export interface RunResult {
 /** Joining control planes give up after 30 minutes (Talos's EtcdJoinTimeout); wait a little longer than that. */
 export const JOIN_WAIT_MS = 35 * 60_000;
 const BOOTSTRAP_RETRY_INITIAL_MS = 1_000;
+/**
+ * The oldest answer Bootstrap may rest on: a call later than this after its final evidence was asked
+ * needs fresh evidence first. Small against anything that can change the answer (a peer's Bootstrap,
+ * etcd starting), large against one inspection of a few named nodes.
+ */
+export function evidenceMaxAgeMs(scanTimeoutMs: number): number {
+  return Math.max(3_000, 2 * scanTimeoutMs);
+}
+/** Fresh final evidence is tried this many times before a whole new round. */
+const FINAL_EVIDENCE_TRIES = 3;
 
 /** Logs a decision at info only when what it says changes; repeats go to debug. */
 class ChangeLog {
@@ -82,7 +102,7 @@ export async function runDaemonLoop(ctx: RunnerContext): Promise<RunResult> {
 /** Distinct control planes of this cluster seen: verified ones, or listed as control-plane members. */
 function controlPlanesSeen(round: Round): number {
   const verified = round.observation.controlPlanes.length;
-  return round.members.kind === 'known' ? Math.max(verified, round.members.controlPlaneMembers) : verified;
+  return round.members.kind === 'known' ? Math.max(verified, round.members.controlPlaneMembers ?? 0) : verified;
 }
 
 function waitInterval(config: Config, reason: WaitReason): number {
@@ -97,7 +117,6 @@ function waitInterval(config: Config, reason: WaitReason): number {
 async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   const { config, log, io, signal } = ctx;
   const decisions = new ChangeLog(log);
-  const agreementLog = new ChangeLog(log);
   const sources = new ChangeLog(log);
   const untrustedLogged = new Set<string>();
   const retryPolicy: BackoffPolicy = { initialMs: BOOTSTRAP_RETRY_INITIAL_MS, maxMs: config.maxBackoffMs, factor: 2 };
@@ -107,15 +126,18 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   let prefetched: Promise<MemberListResult> | undefined;
   let bootstrapNotBefore = 0;
 
-  const now = ctx.now ?? Date.now;
+  const clock = ctx.clock ?? SYSTEM_CLOCK;
+  const now = () => clock.now();
+  const gate = ctx.gate ?? ctx.agreement?.gate ?? PROCEED_GATE;
+  const maxAgeMs = evidenceMaxAgeMs(config.scanTimeoutMs);
   for (;;) {
     const roundStart = now();
     log.debug({ event: 'round-start' }, 'discovery round');
     // Arming may come before the scan ends: as soon as what is found so far is enough to arm.
-    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen }).kind === 'arm');
+    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen() }).kind === 'arm');
     prefetched = undefined;
     let observation = round.observation;
-    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen });
+    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen() });
     if (observation.memberList.kind === 'pending' && d.kind !== 'arm' && d.kind !== 'bootstrapped') {
       // The member list answers only at its deadline before a bootstrap. Wait for it, unless a source
       // brings news first: then this round is stale and a fresh one starts at once.
@@ -125,10 +147,8 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         continue;
       }
       observation = { ...observation, memberList: outcome.value };
-      d = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen });
+      d = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen() });
     }
-    // Every round feeds the agreement this node's view (it proposes only at the final check, below).
-    ctx.agreement?.view(observation, false, controlPlanesSeen(round));
     const logRound = (whole: Round) => {
       for (const u of whole.discovery.untrusted) {
         if (untrustedLogged.has(u.address)) continue;
@@ -141,24 +161,20 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
     // A round taken early is summed up once it is whole (in the settle delay), with its final counts.
     if (!round.partial) logRound(round);
     decisions.note(`${d.kind}|${d.message}`, { event: 'decision', decision: d.kind, ...('reason' in d ? { reason: d.reason } : {}) }, d.message);
+    ctx.agreement?.observe(observation, controlPlanesSeen(round));
 
     switch (d.kind) {
       case 'bootstrapped':
         return confirmJoined(ctx, 'follower', observation);
       case 'wait': {
         armed = undefined;
-        const chosen = ctx.agreement?.chosen;
-        if (chosen !== undefined && chosen !== ctx.self) {
-          const g = ctx.agreement!.peek(observation, 'unknown');
-          agreementLog.note(g.message, { event: 'agreement-chosen', chosen }, g.message);
-        }
         // Rounds start every interval: the time the round itself took counts towards the wait.
         const woken = await ctx.wakeup.sleep(Math.max(0, waitInterval(config, d.reason) - (now() - roundStart)), signal);
         if (woken !== undefined) log.debug({ event: 'woken', reason: woken }, `discovery round now: ${woken}`);
         continue;
       }
       case 'arm': {
-        armed = ctx.self;
+        armed = ctx.selfIdentity;
         log.info({ event: 'settle', delayMs: config.preBootstrapDelayMs }, `waiting ${formatDuration(config.preBootstrapDelayMs)} before the final check`);
         const armedAt = now();
         // One round's probes at a time: the final round starts after this one is whole, timed by its length.
@@ -190,21 +206,29 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           log.info({ event: 'final-check-restarted', reason: news }, `final check again before calling Bootstrap: ${news}`);
           continue;
         }
-        if (ctx.agreement) {
-          const knewBefore = ctx.agreement.chosen !== undefined;
-          const g = await ctx.agreement.gate(observation, signal);
-          if (g.kind !== 'call') {
-            agreementLog.note(g.message, { event: 'agreement-wait', reason: g.reason }, g.message, g.reason === 'quorum-error' ? 'error' : 'info');
-            armed = undefined;
-            await ctx.wakeup.sleep(config.followerCheckIntervalMs, signal);
-            continue;
-          }
-          if (!knewBefore) {
-            // The outcome arrived during this check: a fresh round's evidence before the call.
-            log.info({ event: 'agreement-chosen-self' }, 'this node was chosen as the one node that bootstraps; final check again before calling Bootstrap');
-            continue;
-          }
-          log.info({ event: 'agreement-call', reissue: g.reissue }, g.message);
+        // The final evidence: the control planes of this round asked again now, so the call rests on answers
+        // at most maxAgeMs old (monotonic clock), and the decision taken again over them.
+        const final = await finalEvidence(ctx, observation, now, maxAgeMs);
+        if (final.kind !== 'go') {
+          log.info({ event: 'final-evidence-failed', reason: final.reason }, `not calling Bootstrap: ${final.reason}; checking again in ${formatDuration(config.followerCheckIntervalMs)}`);
+          await ctx.wakeup.sleep(config.followerCheckIntervalMs, signal);
+          continue;
+        }
+        const verdict = await gate({ self: final.self, controlPlanes: final.controlPlanes, quorumNodes: config.quorumNodes, evidenceAt: final.evidenceAt, signal });
+        if (verdict.kind === 'wait') {
+          log.info({ event: 'gate-wait', reason: verdict.message }, `not calling Bootstrap yet: ${verdict.message}`);
+          await sleep(verdict.retryInMs, signal);
+          continue;
+        }
+        if (verdict.kind === 'other-chosen') {
+          armed = undefined;
+          log.info({ event: 'gate-other-chosen', chosen: verdict.chosen }, `not calling Bootstrap: ${verdict.message}`);
+          await ctx.wakeup.sleep(config.followerCheckIntervalMs, signal);
+          continue;
+        }
+        if (now() - final.evidenceAt > maxAgeMs) {
+          log.info({ event: 'evidence-stale', ageMs: Math.round(now() - final.evidenceAt) }, `final evidence is ${formatDuration(now() - final.evidenceAt)} old by now (limit ${formatDuration(maxAgeMs)}); checking again`);
+          continue;
         }
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
         try {
@@ -243,13 +267,42 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   }
 }
 
+type FinalEvidence = { kind: 'go'; self: Candidate; controlPlanes: Candidate[]; evidenceAt: number } | { kind: 'stop'; reason: string };
+
+/**
+ * Asks the round's control planes again and decides again over their fresh answers (the observation's
+ * other facts kept). `go` only when that decision is still "bootstrap" and its oldest answer is within
+ * maxAgeMs; a slow answer is retried a few times, then the caller starts a whole round.
+ */
+async function finalEvidence(ctx: RunnerContext, observation: Observation, now: () => number, maxAgeMs: number): Promise<FinalEvidence> {
+  let reason = 'no fresh evidence';
+  for (let i = 0; i < FINAL_EVIDENCE_TRIES; i++) {
+    const asked = now();
+    const fresh = await ctx.io.recheck(observation.controlPlanes);
+    if (fresh.kind === 'failed') return { kind: 'stop', reason: `final evidence incomplete: ${fresh.reason}` };
+    const evidenceAt = fresh.controlPlanes.reduce((t, c) => Math.min(t, c.answeredAt ?? asked), Number.POSITIVE_INFINITY);
+    const at = Number.isFinite(evidenceAt) ? evidenceAt : asked;
+    const again: Observation = { ...observation, controlPlanes: fresh.controlPlanes };
+    const d = decide({ observation: again, quorumNodes: ctx.config.quorumNodes, armed: ctx.selfIdentity, chosen: ctx.agreement?.chosen() });
+    if (d.kind !== 'bootstrap') return { kind: 'stop', reason: d.message };
+    if (now() - at > maxAgeMs) {
+      reason = `final evidence took ${formatDuration(now() - at)} (limit ${formatDuration(maxAgeMs)})`;
+      continue;
+    }
+    const self = fresh.controlPlanes.find((c) => c.identity === ctx.selfIdentity) as Candidate;
+    return { kind: 'go', self, controlPlanes: fresh.controlPlanes, evidenceAt: at };
+  }
+  return { kind: 'stop', reason };
+}
+
 /**
  * After a bootstrap (ours or another node's): wait for this node's etcd, then — on the leader — for every
  * control plane of the quorum, then check that all of them report one cluster.
  */
 async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', quorumView: Observation): Promise<RunResult> {
   const { config, log, io, signal } = ctx;
-  const now = ctx.now ?? Date.now;
+  const clock = ctx.clock ?? SYSTEM_CLOCK;
+  const now = () => clock.now();
   const deadline = now() + JOIN_WAIT_MS;
   const progress = new ChangeLog(log);
 
@@ -268,8 +321,9 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
   let running: string[] = [];
   for (;;) {
     const { observation } = await io.observe();
-    running = observation.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address).sort(compareIPv4);
-    const pending = role === 'leader' ? quorumView.controlPlanes.map((c) => c.address).filter((a) => !running.includes(a)) : [];
+    const runningIds = new Set(observation.controlPlanes.filter((c) => c.etcd.service.kind === 'running').map((c) => c.identity));
+    running = observation.controlPlanes.filter((c) => runningIds.has(c.identity)).map((c) => c.address).sort(compareIPv4);
+    const pending = role === 'leader' ? quorumView.controlPlanes.filter((c) => !runningIds.has(c.identity)).map((c) => c.address) : [];
     if (pending.length === 0) break;
     if (now() > deadline) {
       log.error({ event: 'join-timeout', pending }, `control planes did not join within ${formatDuration(JOIN_WAIT_MS)}: ${pending.join(', ')}; check their etcd logs (talosctl -n NODE logs etcd)`);

@@ -12,10 +12,12 @@ import { probeTcp, type ConnectResult } from '../discovery/tcp-probe.ts';
 import type { IPv4Prefix } from '../util/ipv4.ts';
 import type { ClientIdentities } from '../pki/client-identities.ts';
 import { mutualTlsCredentials, type ClientIdentity } from '../talos/channel.ts';
-import { classifyReadError } from '../talos/error-class.ts';
+import { memberListOutcome } from '../talos/error-class.ts';
 import { localMemberId } from '../talos/machine-state.ts';
 import { NodeClient, TalosCallError } from '../talos/node-client.ts';
 import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, SERVICES } from '../talos/resources.ts';
+import type { Candidate, NodeIdentity } from '../model/candidate.ts';
+import { SYSTEM_CLOCK, type MonotonicClock } from '../model/clock.ts';
 import type { MemberListResult, Observation } from './core/observation.ts';
 
 /**
@@ -47,7 +49,7 @@ export interface EtcdView {
 /** What the members source contributed to a round. */
 export type MembersStatus =
   | { kind: 'off' }
-  | { kind: 'known'; members: number; controlPlaneAddresses: number; via: 'watch' | 'list'; /** Distinct control-plane members, this node included. */ controlPlaneMembers: number }
+  | { kind: 'known'; members: number; controlPlaneAddresses: number; via: 'watch' | 'list'; /** Distinct control-plane members, this node included. */ controlPlaneMembers?: number }
   | { kind: 'unknown'; reason: string };
 
 export interface Round {
@@ -82,7 +84,36 @@ export class TalosView {
     private readonly self: string,
     private readonly identities: ClientIdentities,
     private readonly sources: DiscoverySources,
+    /** This node as its local apid names it (src/bootstrap/self-check.ts). */
+    private readonly local: { identity: NodeIdentity; apidAddress: string },
+    private readonly clock: MonotonicClock = SYSTEM_CLOCK,
   ) {}
+
+  private inspectOptions(identity: ClientIdentity): InspectOptions {
+    return {
+      port: this.config.apidPort,
+      timeoutMs: this.config.scanTimeoutMs,
+      identity,
+      credentials: (address, fingerprint) => mutualTlsCredentials(address, identity, fingerprint),
+      now: () => this.clock.now(),
+    };
+  }
+
+  /**
+   * The final evidence: the given control planes inspected again, each at its address, now. Returns the
+   * fresh candidates (merged by identity), or a reason when one of them did not answer as before.
+   */
+  async recheck(controlPlanes: readonly Candidate[]): Promise<{ kind: 'fresh'; controlPlanes: Candidate[] } | { kind: 'failed'; reason: string }> {
+    const opts = this.inspectOptions(this.identities.reader());
+    const fresh = await Promise.all(controlPlanes.map(async (c) => ({ before: c, now: await inspectPeer(c.address, opts) })));
+    const out: Candidate[] = [];
+    for (const { before, now } of fresh) {
+      if (now.kind !== 'candidate') return { kind: 'failed', reason: `${before.address} (${before.hostname}): ${now.reason}` };
+      if (now.candidate.identity !== before.identity) return { kind: 'failed', reason: `${before.address} now answers as another node (${now.candidate.identity})` };
+      out.push({ ...now.candidate, ...(before.aliases ? { aliases: before.aliases } : {}), ...(before.certAddresses ? { certAddresses: before.certAddresses } : {}) });
+    }
+    return { kind: 'fresh', controlPlanes: out };
+  }
 
   private connect(address: string): Promise<ConnectResult> {
     const { apidPort, scanTimeoutMs } = this.config;
@@ -121,21 +152,17 @@ export class TalosView {
     );
     const members = await this.membersStatus();
     const plan = discoveryPlan(this.config, this.self, members.addresses, this.sources.scanPrefixes);
-    const inspect: InspectOptions = {
-      port: this.config.apidPort,
-      timeoutMs: this.config.scanTimeoutMs,
-      identity,
-      credentials: (address) => mutualTlsCredentials(address, identity),
-    };
-    const started = Date.now();
+    const inspect = this.inspectOptions(identity);
+    const started = this.clock.now();
     const roundOf = (discovery: DiscoveryResult, complete: Promise<Round> | undefined): Round => {
       const round: Round = {
         discovery,
-        discoveryMs: Date.now() - started,
+        discoveryMs: this.clock.now() - started,
         members: members.status,
         memberList,
         observation: {
           selfAddress: this.self,
+          selfIdentity: this.local.identity,
           controlPlanes: discovery.controlPlanes,
           others: discovery.others,
           rejected: discovery.rejected,
@@ -192,17 +219,19 @@ export class TalosView {
     } catch (e) {
       if (!(e instanceof TalosCallError)) return { kind: 'no-answer', message: String(e) };
       if (e.code === status.DEADLINE_EXCEEDED) return { kind: 'timed-out', message: `no etcd answered within ${deadlineMs}ms` };
-      const outcome = classifyReadError(e.code);
-      // Only an answer from apid counts as "failed"; silence or a refusal tells nothing about etcd.
-      return outcome === 'failed' || outcome === 'not-found' ? { kind: 'failed', message: e.details } : { kind: 'no-answer', message: e.message };
+      // No error says "no etcd": each is kept for the log and counts for nothing (memberListOutcome).
+      return memberListOutcome(e.code) === 'answered-error' ? { kind: 'failed', message: e.details } : { kind: 'no-answer', message: e.message };
     } finally {
       client.close();
     }
   }
 
-  /** Calls Bootstrap on this node with the os:admin certificate. Throws TalosCallError on failure. */
+  /**
+   * Calls Bootstrap on this node's own apid (the local address, never NODE_IP) with the os:admin
+   * certificate. Throws TalosCallError on failure.
+   */
   async bootstrapSelf(): Promise<void> {
-    const client = this.client(this.self, this.identities.admin(), BOOTSTRAP_DEADLINE_MS);
+    const client = this.client(this.local.apidAddress, this.identities.admin(), BOOTSTRAP_DEADLINE_MS);
     try {
       await client.bootstrap();
     } finally {
@@ -211,7 +240,7 @@ export class TalosView {
   }
 
   async localEtcd(): Promise<LocalEtcd> {
-    const client = this.client(this.self, this.identities.reader());
+    const client = this.client(this.local.apidAddress, this.identities.reader());
     try {
       const [service, member] = await Promise.all([client.getResource(SERVICES, ETCD_SERVICE_ID), client.getResource(ETCD_LOCAL_MEMBER)]);
       const spec = (service?.spec ?? {}) as { running?: boolean; healthy?: boolean };

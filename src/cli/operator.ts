@@ -1,12 +1,19 @@
 // The operator commands' entry: help texts, usage errors (exit 2), and the I/O every command gets.
+//
+// src/cli/ by concern:
+//   inputs/    what the operator gives: flags, talhelper lines, plan files, talosconfig, config files
+//   nodes/     talking to nodes: channels, telling maintenance from configured, one look at a node
+//   rules/     pure verdicts over what was seen: preflight checks, install disk, retries, cluster verdict
+//   commands/  preflight, apply, verify, status: wiring inputs, nodes and rules together
+//   render/    how results reach a person: progress lines, tables, JSON
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { APPLY_FLAGS, runApply } from './apply.ts';
-import type { FlagSpec } from './flags.ts';
-import { PREFLIGHT_FLAGS, runPreflight } from './preflight.ts';
-import { processIo, type Io } from './report.ts';
-import { STATUS_FLAGS, runStatus } from './status.ts';
+import { APPLY_FLAGS, runApply } from './commands/apply.ts';
+import type { FlagSpec } from './inputs/flags.ts';
+import { PREFLIGHT_FLAGS, runPreflight } from './commands/preflight.ts';
+import { processIo, type Io } from './render/report.ts';
+import { STATUS_FLAGS, runStatus } from './commands/status.ts';
 import { UsageError } from './usage-error.ts';
-import { VERIFY_FLAGS, runVerify } from './verify.ts';
+import { VERIFY_FLAGS, runVerify } from './commands/verify.ts';
 
 export const OPERATOR_COMMANDS = ['preflight', 'apply', 'verify', 'status'] as const;
 export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];

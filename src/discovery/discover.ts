@@ -1,8 +1,7 @@
 // One discovery round. The named targets (self, static peers, members) and the scan run concurrently, each
 // in its own bounded pool, so a long scan never delays the few addresses known by name; an address both
-// named and inside a scanned prefix is inspected once. Results are merged by address, then by node identity.
-import type { Candidate, Rejected } from '../bootstrap/core/observation.ts';
-import { isControlPlaneType } from '../bootstrap/core/observation.ts';
+// named and inside a scanned prefix is inspected once. Results are merged by address, then by Talos's node identity.
+import { isControlPlaneType, type Candidate, type Rejected } from '../model/candidate.ts';
 import { forEachBounded } from '../util/bounded.ts';
 import { parseIPv4 } from '../util/ipv4.ts';
 import type { Inspection } from './inspect-peer.ts';
@@ -90,7 +89,7 @@ export function startDiscovery(plan: DiscoveryPlan, concurrency: number, steps: 
     return finish(scanned.probed);
   })();
   const partial = (): DiscoveryResult => ({
-    controlPlanes: mergeByIdentity([...result.controlPlanes], plan.self),
+    controlPlanes: mergeByIdentity([...result.controlPlanes], plan.self, [...result.controlPlanes, ...result.others]),
     others: [...result.others],
     rejected: [...result.rejected],
     untrusted: [...result.untrusted],
@@ -107,7 +106,7 @@ export function startDiscovery(plan: DiscoveryPlan, concurrency: number, steps: 
         tally(['scan'], inspection);
       }
     }
-    result.controlPlanes = mergeByIdentity(result.controlPlanes, plan.self);
+    result.controlPlanes = mergeByIdentity(result.controlPlanes, plan.self, [...result.controlPlanes, ...result.others]);
     return result;
   }
 }

@@ -1,11 +1,15 @@
-// Turns one address into a verified candidate, or says why it is not one.
+// Turns one address into a verified candidate, or says why it is not one. Every fact about the node (its
+// identity, boot time, etcd service and etcd data directory) is read over one channel pinned to the
+// certificate the handshake verified, so the facts and the identity belong to the same node.
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import type { Candidate, EtcdState, MachineType } from '../bootstrap/core/observation.ts';
+import { isControlPlaneType, type Candidate, type MachineType } from '../model/candidate.ts';
+import { dataDirFromListing, ETCD_DATA_DIR, etcdServiceEvidence, type DataDirEvidence, type EtcdEvidence, type EtcdServiceEvidence } from '../model/etcd-evidence.ts';
 import type { ClientIdentity } from '../talos/channel.ts';
 import { classifyReadError, codeName } from '../talos/error-class.ts';
 import { NodeClient, TalosCallError, type ServiceState } from '../talos/node-client.ts';
 import { machineStage } from '../talos/machine-state.ts';
-import { ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE, TIME_STATUS } from '../talos/resources.ts';
+import { ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE, NODE_DEFAULT_ADDRESS, NODE_IDENTITY, TIME_STATUS, type ResourceRef } from '../talos/resources.ts';
+import { isIPv4 } from '../util/ipv4.ts';
 import { probeTls } from './tls-probe.ts';
 
 export type Inspection =
@@ -19,28 +23,47 @@ export interface InspectOptions {
   port: number;
   timeoutMs: number;
   identity: ClientIdentity;
-  credentials: (address: string) => ChannelCredentials;
+  /** Channel credentials for `address`, pinned to the certificate with `fingerprint`. */
+  credentials: (address: string, fingerprint: string) => ChannelCredentials;
+  /** Monotonic milliseconds; stamps when the questions were asked (the age of the evidence). */
+  now?: () => number;
 }
 
 const MACHINE_TYPES: MachineType[] = ['controlplane', 'init', 'worker', 'unknown'];
 
-/**
- * etcd's state from machined's service list. Talos keeps a Services resource only while a service runs,
- * so its absence proves nothing; the service list names the state itself.
- */
-export function etcdStateFromServices(services: ServiceState[]): EtcdState {
+/** The etcd entry of machined's service list, classified (src/model/etcd-evidence.ts). */
+export function etcdServiceFromList(services: ServiceState[]): EtcdServiceEvidence {
   const etcd = services.find((s) => s.id === ETCD_SERVICE_ID);
-  if (etcd?.state === 'Running') return 'running';
-  if (etcd?.state === 'Preparing') return 'not-running';
-  return 'unknown';
+  return etcdServiceEvidence(etcd ? { state: etcd.state, lastEvent: etcd.lastEvent } : undefined);
 }
 
-async function etcdState(client: NodeClient): Promise<EtcdState> {
+function failure(e: unknown): string {
+  return e instanceof TalosCallError ? `${e.method} ${codeName(e.code)}: ${e.details}` : e instanceof Error ? e.message : String(e);
+}
+
+/** Every error, whatever its code, leaves the etcd service unknown: not answering is not "not running". */
+export function serviceFromError(e: unknown): EtcdServiceEvidence {
+  return { kind: 'unknown', why: `service list: ${failure(e)}` };
+}
+
+async function serviceEvidence(client: NodeClient): Promise<EtcdServiceEvidence> {
   try {
-    return etcdStateFromServices(await client.services());
-  } catch {
-    // Not answering is not the same as not running.
-    return 'unknown';
+    return etcdServiceFromList(await client.services());
+  } catch (e) {
+    return serviceFromError(e);
+  }
+}
+
+/** Every error, whatever its code, leaves the data directory unknown (a table test pins this). */
+export function dataDirFromError(e: unknown): DataDirEvidence {
+  return { kind: 'unknown', why: `listing ${ETCD_DATA_DIR}: ${failure(e)}` };
+}
+
+async function dataDirEvidence(client: NodeClient): Promise<DataDirEvidence> {
+  try {
+    return dataDirFromListing(await client.listDirectory(ETCD_DATA_DIR));
+  } catch (e) {
+    return dataDirFromError(e);
   }
 }
 
@@ -49,28 +72,80 @@ async function timeSynced(client: NodeClient): Promise<boolean> {
   return (status?.spec as { synced?: unknown } | null)?.synced === true;
 }
 
+/** The node identity's nodeId; undefined when the resource is missing or has none. */
+export function nodeIdOf(spec: unknown): string | undefined {
+  const id = (spec as { nodeId?: unknown } | null | undefined)?.nodeId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/** The first IPv4 address of NodeAddresses/default, without its prefix length. */
+export function defaultAddressOf(spec: unknown): string | undefined {
+  const list = (spec as { addresses?: unknown } | null | undefined)?.addresses;
+  if (!Array.isArray(list)) return undefined;
+  for (const a of list) {
+    const ip = String(a).split('/')[0] ?? '';
+    if (isIPv4(ip)) return ip;
+  }
+  return undefined;
+}
+
+async function optionalResource(client: NodeClient, ref: ResourceRef): Promise<unknown> {
+  try {
+    return (await client.getResource(ref))?.spec;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function inspectPeer(address: string, opts: InspectOptions): Promise<Inspection> {
+  const now = opts.now ?? (() => performance.now());
+  const askedAt = now();
   const tls = await probeTls(address, opts.port, opts.identity, opts.timeoutMs);
   if (tls.kind === 'closed') return { kind: 'silent', reason: tls.reason };
   if (tls.kind !== 'trusted') return { kind: 'rejected', reason: tls.reason, untrusted: true };
 
-  const client = new NodeClient(address, opts.port, opts.credentials(address), opts.timeoutMs);
+  const client = new NodeClient(address, opts.port, opts.credentials(address, tls.fingerprint), opts.timeoutMs);
   try {
-    const [bootTime, typeRes, statusRes, hostname, etcd, synced] = await Promise.all([
+    const [bootTime, typeRes, statusRes, hostname, synced, identityRes, defaultSpec] = await Promise.all([
       client.bootTime(),
       client.getResource(MACHINE_TYPE),
       client.getResource(MACHINE_STATUS),
       client.hostname(),
-      etcdState(client),
       timeSynced(client),
+      client.getResource(NODE_IDENTITY),
+      optionalResource(client, NODE_DEFAULT_ADDRESS),
     ]);
     const typeText = typeof typeRes?.spec === 'string' ? typeRes.spec : 'unknown';
     const machineType = (MACHINE_TYPES as string[]).includes(typeText) ? (typeText as MachineType) : 'unknown';
     const stage = machineStage(statusRes) ?? 'unknown';
+    const identity = nodeIdOf(identityRes?.spec);
+    if (identity === undefined) return { kind: 'rejected', reason: 'no node identity (Identities.cluster.talos.dev/local) yet', untrusted: false };
     if (bootTime <= 0n) return { kind: 'rejected', reason: 'SystemStat reported no boot time', untrusted: false };
     // Before time sync the clock may still be stepped, and /proc/stat btime moves with it.
     if (!synced) return { kind: 'rejected', reason: 'time not synced yet (its boot time is not final)', untrusted: false };
-    return { kind: 'candidate', candidate: { address, identity: tls.identity, hostname, bootTime, machineType, stage, etcd } };
+    // etcd evidence only where it can matter; a worker has no etcd.
+    const etcd: EtcdEvidence = isControlPlaneType(machineType)
+      ? await Promise.all([serviceEvidence(client), dataDirEvidence(client)]).then(([service, dataDir]) => ({ service, dataDir }))
+      : { service: { kind: 'unknown', why: `a ${machineType} runs no etcd` }, dataDir: { kind: 'unknown', why: `a ${machineType} has no etcd data` } };
+    const defaultAddress = defaultAddressOf(defaultSpec);
+    // 127.0.0.1 is in every node's certificate (apid always serves it); it names none of them.
+    const certAddresses = tls.ipSans.filter((a) => isIPv4(a) && a !== '127.0.0.1');
+    return {
+      kind: 'candidate',
+      candidate: {
+        address,
+        identity,
+        fingerprint: tls.fingerprint,
+        certAddresses,
+        ...(defaultAddress ? { defaultAddress } : {}),
+        hostname,
+        bootTime,
+        machineType,
+        stage,
+        etcd,
+        answeredAt: askedAt,
+      },
+    };
   } catch (e) {
     if (e instanceof TalosCallError) {
       const outcome = classifyReadError(e.code);

@@ -5,7 +5,7 @@
 // sent its contents again; reconnects back off exponentially with jitter. While the Watch is not synced,
 // each round falls back to a plain List, so members still count when only the Watch is broken.
 import type { ChannelCredentials } from '@grpc/grpc-js';
-import { backoffDelay, type BackoffPolicy } from '../bootstrap/core/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.ts';
 import type { Logger } from '../log.ts';
 import { codeName } from '../talos/error-class.ts';
 import { NodeClient, TalosCallError } from '../talos/node-client.ts';

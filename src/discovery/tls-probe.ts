@@ -5,10 +5,11 @@
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import { TLS_SERVER_NAME, type ClientIdentity } from '../talos/channel.ts';
-import { certificateNamesAddress } from '../talos/peer-identity.ts';
+import { certificateNamesAddress, ipSans } from '../talos/peer-identity.ts';
 
 export type TlsProbeResult =
-  | { kind: 'trusted'; identity: string }
+  /** `fingerprint`: SHA-256 of the certificate (rotates); `ipSans`: its IP SANs. */
+  | { kind: 'trusted'; fingerprint: string; ipSans: string[] }
   | { kind: 'closed'; reason: string }
   | { kind: 'untrusted'; reason: string }
   | { kind: 'wrong-address'; reason: string };
@@ -59,7 +60,7 @@ export function probeTls(address: string, port: number, identity: ClientIdentity
     const peer = socket.getPeerCertificate();
     const san = peer?.subjectaltname;
     if (!certificateNamesAddress(san, address)) return { kind: 'wrong-address', reason: `apid certificate does not list ${address} (SANs: ${san ?? 'none'})` };
-    return { kind: 'trusted', identity: peer.fingerprint256 };
+    return { kind: 'trusted', fingerprint: peer.fingerprint256, ipSans: ipSans(san) };
   });
 }
 

@@ -26,11 +26,21 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 export class PeerIdentityError extends Error {}
 
-export function mutualTlsCredentials(address: string, identity: ClientIdentity): grpc.ChannelCredentials {
+/**
+ * `pinnedFingerprint` (SHA-256, as Node prints it) binds the channel to the very certificate an earlier
+ * handshake verified: every fact read over it then comes from the node that presented that certificate. A
+ * certificate regenerated in between fails the call, which the caller reads as "no answer".
+ */
+export function mutualTlsCredentials(address: string, identity: ClientIdentity, pinnedFingerprint?: string): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(Buffer.from(identity.caPem), Buffer.from(identity.keyPem), Buffer.from(identity.certPem), {
-    checkServerIdentity: (_host, cert) =>
-      certificateNamesAddress(cert.subjectaltname, address)
-        ? undefined
-        : new PeerIdentityError(`apid certificate at ${address} does not name that address (SANs: ${cert.subjectaltname ?? 'none'})`),
+    checkServerIdentity: (_host, cert) => {
+      if (!certificateNamesAddress(cert.subjectaltname, address)) {
+        return new PeerIdentityError(`apid certificate at ${address} does not name that address (SANs: ${cert.subjectaltname ?? 'none'})`);
+      }
+      if (pinnedFingerprint !== undefined && cert.fingerprint256 !== pinnedFingerprint) {
+        return new PeerIdentityError(`apid certificate at ${address} changed since it was verified (regenerated?)`);
+      }
+      return undefined;
+    },
   });
 }

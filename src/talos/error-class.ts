@@ -72,3 +72,17 @@ export function classifyReadError(code: number): ReadOutcome {
 export function codeName(code: number): string {
   return (status as unknown as Record<number, string>)[code] ?? `code ${code}`;
 }
+
+/**
+ * What an error from EtcdMemberList{query_local:false} says about etcd: nothing. apid answered with an
+ * error (`answered-error`) or did not answer (`no-answer`); no code, NotFound and Unavailable included,
+ * is known to mean "no etcd cluster exists" (before a bootstrap Talos answers only at the deadline, and a
+ * cluster without a leader errors too). Kept apart only for the log's wording; the decision counts
+ * neither towards "not bootstrapped".
+ */
+export type MemberListOutcome = 'answered-error' | 'no-answer';
+
+export function memberListOutcome(code: number): MemberListOutcome {
+  const read = classifyReadError(code);
+  return read === 'failed' || read === 'not-found' ? 'answered-error' : 'no-answer';
+}

@@ -34,6 +34,16 @@ export interface ServiceState {
   id: string;
   state: string;
   healthy: boolean;
+  /** The newest event's message ('' when the service has none). machined keeps events oldest first. */
+  lastEvent: string;
+}
+
+/** One entry of MachineService List (machine.FileInfo). */
+export interface FileEntry {
+  name: string;
+  relativeName: string;
+  isDir: boolean;
+  error: string;
 }
 
 interface ReplyMetadata {
@@ -119,8 +129,11 @@ export class NodeClient {
   }
 
   async services(): Promise<ServiceState[]> {
-    const list = await this.first<{ services: { id: string; state: string; health?: { healthy: boolean } }[] }>('ServiceList', {});
-    return list.services.map((s) => ({ id: s.id, state: s.state, healthy: s.health?.healthy ?? false }));
+    const list = await this.first<{ services: { id: string; state: string; health?: { healthy: boolean }; events?: { events?: { msg?: string }[] } }[] }>('ServiceList', {});
+    return list.services.map((s) => {
+      const events = s.events?.events ?? [];
+      return { id: s.id, state: s.state, healthy: s.health?.healthy ?? false, lastEvent: events[events.length - 1]?.msg ?? '' };
+    });
   }
 
   async etcdMembers(queryLocal: boolean, deadlineMs?: number): Promise<EtcdMemberInfo[]> {
@@ -191,6 +204,27 @@ export class NodeClient {
     call.on('error', (err: grpc.ServiceError) => end(new TalosCallError('Watch', err.code, stableDetails(err))));
     call.on('end', () => end(undefined));
     return () => call.cancel();
+  }
+
+  /**
+   * MachineService List of one directory without recursion (os:reader may call it): the directory itself
+   * (relative name ".") and its direct entries, as Talos's walker sends them (pkg/archiver/walker.go).
+   * An error carried in a message's metadata is raised with its code.
+   */
+  listDirectory(root: string): Promise<FileEntry[]> {
+    const fn = (this.machine as unknown as Record<string, StreamMethod>).List;
+    if (!fn) throw new Error('no method List');
+    return new Promise((resolve, reject) => {
+      const out: FileEntry[] = [];
+      const stream = fn.call(this.machine, { root, recurse: false }, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs });
+      let failed: TalosCallError | undefined;
+      stream.on('data', (m: { metadata?: ReplyMetadata | null; name?: string; relative_name?: string; is_dir?: boolean; error?: string }) => {
+        if (m.metadata?.error) failed ??= new TalosCallError('List', m.metadata.status?.code ?? grpc.status.UNKNOWN, m.metadata.error);
+        out.push({ name: m.name ?? '', relativeName: m.relative_name ?? '', isDir: m.is_dir === true, error: m.error ?? '' });
+      });
+      stream.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, stableDetails(err))));
+      stream.on('end', () => (failed ? reject(failed) : resolve(out)));
+    });
   }
 
   /** The last `lines` lines a system service logged (machined's in-memory buffer), without following. */

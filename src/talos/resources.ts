@@ -17,3 +17,11 @@ export const ETCD_SERVICE_ID = 'etcd';
 export const OS_ROOT_SECRETS: ResourceRef = { namespace: 'secrets', type: 'OSRootSecrets.secrets.talos.dev', id: 'os' };
 /** Hardware disks; readable in maintenance mode, so preflight can check the install disk before any config. */
 export const DISKS = { namespace: 'runtime', type: 'Disks.block.talos.dev' } as const;
+/** Talos's node identity (pkg/machinery/resources/cluster/identity.go): spec `nodeId`; not sensitive. */
+export const NODE_IDENTITY: ResourceRef = { namespace: 'cluster', type: 'Identities.cluster.talos.dev', id: 'local' };
+/**
+ * The node's default address (pkg/machinery/resources/network/node_address.go, NodeAddressDefaultID):
+ * spec `addresses: [prefix]`, the smallest address of the alphabetically first link, set once and kept
+ * while it stays on the host (internal/app/machined/pkg/controllers/network/node_address.go).
+ */
+export const NODE_DEFAULT_ADDRESS: ResourceRef = { namespace: 'network', type: 'NodeAddresses.net.talos.dev', id: 'default' };

@@ -28,12 +28,14 @@ export const FAST_ENV: Record<string, string> = {
  * A test daemon's environment, pinned to loopback: its own address, its subnet's /24 to scan, the named peers
  * and only the scan and static sources, so nothing ever detects or scans a real interface's network.
  */
-export function loopbackDaemonEnv(o: { quorum: number; nodeIp: string; subnet: string; peers?: string[]; hostRoot?: string }): Record<string, string> {
+export function loopbackDaemonEnv(o: { quorum: number; nodeIp: string; subnet: string; peers?: string[]; hostRoot?: string; localApid?: string }): Record<string, string> {
   return {
     ...FAST_ENV,
     TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: String(o.quorum),
     ...(o.hostRoot ? { TALOS_AUTO_BOOTSTRAP_HOST_ROOT: o.hostRoot } : {}),
     TALOS_AUTO_BOOTSTRAP_NODE_IP: o.nodeIp,
+    // Every simulated node shares this host's 127.0.0.1; its own apid is reached at its own address.
+    TALOS_AUTO_BOOTSTRAP_LOCAL_APID: o.localApid ?? o.nodeIp,
     TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${o.subnet}.0/24`,
     ...(o.peers?.length ? { TALOS_AUTO_BOOTSTRAP_PEERS: o.peers.join(',') } : {}),
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',

@@ -35,6 +35,7 @@ function membersOnly(s: TalosSimulator, name: string, quorum: number, env: Recor
     TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: String(quorum),
     TALOS_AUTO_BOOTSTRAP_HOST_ROOT: s.hostRoot(name) as string,
     TALOS_AUTO_BOOTSTRAP_NODE_IP: s.node(name).ip,
+    TALOS_AUTO_BOOTSTRAP_LOCAL_APID: s.node(name).ip,
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'members',
     ...env,
   });

@@ -30,6 +30,7 @@ async function bootstrapOneNode(arch: Arch, subnet: string): Promise<{ h: Harnes
     TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '1',
     TALOS_AUTO_BOOTSTRAP_HOST_ROOT: h.sim.hostRoot('cp1') as string,
     TALOS_AUTO_BOOTSTRAP_NODE_IP: h.ip('cp1'),
+    TALOS_AUTO_BOOTSTRAP_LOCAL_APID: h.ip('cp1'),
     TALOS_AUTO_BOOTSTRAP_PEERS: h.ip('cp1'),
     TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${subnet}.1/32`,
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',

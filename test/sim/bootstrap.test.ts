@@ -80,9 +80,10 @@ describe('precondition order', () => {
 });
 
 describe('etcd data directory as the only guard', () => {
-  test('a second Bootstrap on the same node is AlreadyExists; the one cluster stays', async () => {
+  test('a second Bootstrap on the same node, once etcd wrote its data, is AlreadyExists; the one cluster stays', async () => {
     const s = await start([{ name: 'cp1', ip: `${SUBNET}.1`, type: 'controlplane' }]);
     expect(await admin(s, 'cp1', 'first').call('Bootstrap')).toEqual({ messages: [{ metadata: null }] });
+    await s.waitUntil(() => s.node('cp1').etcd.running, 2000, 'etcd to start and write its data directory');
     expect(await bootstrapError(s, 'cp1')).toEqual(['ALREADY_EXISTS', 'etcd data directory is not empty']);
     expect(s.successfulBootstraps().map((b) => b.callerCn)).toEqual(['first']);
     expect(s.etcdClusters()).toHaveLength(1);

@@ -68,8 +68,20 @@ export function renderProcStat(bootTime: number): string {
   ].join('\n');
 }
 
+/**
+ * /proc/net/fib_trie's local table as the kernel prints it (net/ipv4/fib_trie.c fib_trie_seq_show): each
+ * local address a `/32 host LOCAL` leaf, and 127.0.0.0/8 as `/8 host LOCAL` (loopback).
+ */
+export function renderFibTrie(addresses: string[]): string {
+  const leaf = (ip: string, line: string) => `     |-- ${ip}\n        ${line}\n`;
+  const locals = [...new Set(addresses)].map((ip) => leaf(ip, '/32 host LOCAL')).join('');
+  return `Main:\n  +-- 0.0.0.0/0 3 0 5\n${leaf('0.0.0.0', '/0 universe UNICAST')}Local:\n  +-- 0.0.0.0/0 3 0 5\n${leaf('127.0.0.0', '/8 host LOCAL')}${leaf('127.0.0.1', '/32 host LOCAL')}${locals}`;
+}
+
 export interface HostRootContent {
   bootTime: number;
+  /** Every address of the node, for /proc/net/fib_trie; default the route's address only. */
+  localAddresses?: string[];
   route: { iface: string; ip: string; prefixLength: number; gateway: string };
   /** config.yaml text; absent for a node in maintenance mode (no config on STATE yet). */
   machineConfig?: string;
@@ -86,6 +98,7 @@ export function writeHostRoot(root: string, content: HostRootContent): void {
   };
   put('host/proc/stat', renderProcStat(content.bootTime));
   put('host/proc/net/route', renderRouteTable(content.route));
+  put('host/proc/net/fib_trie', renderFibTrie(content.localAddresses ?? [content.route.ip]));
 
   if (content.machineConfig !== undefined) put('system/state/config.yaml', content.machineConfig, 0o600);
   else rmSync(join(root, 'system/state/config.yaml'), { force: true });

@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { parseAllDocuments, stringify } from 'yaml';
 import { etcdTarget } from './etcd-endpoints.ts';
 import { serviceStatuses } from './node-services.ts';
+import { listDirectory } from './etcd-service.ts';
 import type { SimNode } from './node.ts';
 import { issueClientCertificate, talosKeyPem } from './pki.ts';
 import { parseRoles, ROLE } from './rbac.ts';
@@ -52,7 +53,7 @@ async function bootstrap(ctx: CallContext, request: Msg): Promise<Msg> {
     throw new RpcError(status.FAILED_PRECONDITION, 'time is not in sync yet');
   }
   // 5. The only guard against a second cluster: this node's own /var/lib/etcd.
-  if (node.etcd.clusterId !== null) throw new RpcError(status.ALREADY_EXISTS, 'etcd data directory is not empty');
+  if (node.etcd.dataWritten) throw new RpcError(status.ALREADY_EXISTS, 'etcd data directory is not empty');
   if (request.recover_etcd === true) {
     throw new Error('failed to recover etcd: no snapshot was uploaded with EtcdRecover');
   }
@@ -248,6 +249,15 @@ async function logs(ctx: CallContext, request: Msg, call: grpc.ServerWritableStr
   }
 }
 
+/** MachineService List (v1alpha1_server.go List over pkg/archiver/walker.go): the root, then its entries. */
+async function list(ctx: CallContext, request: Msg, call: grpc.ServerWritableStream<Msg, Msg>): Promise<void> {
+  const root = String(request.root ?? '/');
+  const files = listDirectory(ctx.node, root);
+  // Walker's os.Lstat of a missing root fails the call before anything is sent.
+  if (!files) throw new Error(`lstat ${root}: no such file or directory`);
+  for (const f of files) call.write(f as unknown as Msg);
+}
+
 export function machineHandlers(node: SimNode): grpc.UntypedServiceImplementation {
   return {
     ApplyConfiguration: unary<Msg, Msg>(node, M('ApplyConfiguration'), async (ctx, req) => applyConfiguration(ctx, req)),
@@ -257,6 +267,7 @@ export function machineHandlers(node: SimNode): grpc.UntypedServiceImplementatio
     GenerateClientConfiguration: unary<Msg, Msg>(node, M('GenerateClientConfiguration'), async (ctx, req) => generateClientConfiguration(ctx, req)),
     Hostname: unary<Msg, Msg>(node, M('Hostname'), async (ctx) => ({ messages: [{ metadata: null, hostname: ctx.node.name }] })),
     Logs: serverStream<Msg, Msg>(node, M('Logs'), logs),
+    List: serverStream<Msg, Msg>(node, M('List'), list),
     ServiceList: unary<Msg, Msg>(node, M('ServiceList'), async (ctx) => serviceList(ctx)),
     SystemStat: unary<Msg, Msg>(node, M('SystemStat'), async (ctx) => ({
       // uint64 as a decimal string: exact, whatever the client's long representation.

@@ -43,7 +43,7 @@ function members(node: SimNode): ResourceModel[] {
     .map((n) =>
       model(TYPES.member, 'cluster', n.name, 'cluster.MemberController', {
         nodeId: n.nodeId,
-        addresses: [n.ip],
+        addresses: n.addresses,
         hostname: n.name,
         machineType: n.type,
         operatingSystem: `Talos (${n.talosVersion})`,
@@ -97,7 +97,8 @@ export function nodeResources(node: SimNode): ResourceModel[] {
     out.push(model(TYPES.disk, 'runtime', id, 'block.DisksController', full));
   }
   out.push(model(TYPES.hostnameStatus, 'network', 'hostname', 'network.HostnameStatusController', { hostname: node.name, domainname: '' }));
-  out.push(model(TYPES.nodeAddress, 'network', 'current', 'network.NodeAddressController', { addresses: [`${node.ip}/24`], sortAlgorithm: 'v1' }));
+  out.push(model(TYPES.nodeAddress, 'network', 'current', 'network.NodeAddressController', { addresses: node.addresses.map((a) => `${a}/24`), sortAlgorithm: 'v1' }));
+  out.push(model(TYPES.nodeAddress, 'network', 'default', 'network.NodeAddressController', { addresses: [`${node.defaultAddress}/24`], sortAlgorithm: 'v1' }));
   out.push(...resourceDefinitions());
 
   if (!node.maintenance) {
@@ -117,7 +118,7 @@ export function nodeResources(node: SimNode): ResourceModel[] {
       model(TYPES.osRoot, 'secrets', 'os', 'secrets.RootController', {
         issuingCA: cp ? { crt: b64(node.identity.osCa.certPem), key: b64(node.identity.osCa.talosKeyPem) } : null,
         acceptedCAs: [{ crt: b64(node.identity.osCa.certPem) }],
-        certSANIPs: [node.ip, '127.0.0.1'],
+        certSANIPs: [...node.addresses, '127.0.0.1'],
         certSANDNSNames: [node.name],
         token: node.identity.machineToken,
       }),

@@ -2,6 +2,7 @@
 // Before bootstrap a control plane's etcd sits in Preparing, waiting to join; it never runs on workers.
 
 import type { SimNode } from './node.ts';
+import { etcdServiceView } from './etcd-service.ts';
 
 export interface ServiceStatus {
   id: string;
@@ -29,14 +30,8 @@ function etcdStatus(node: SimNode): ServiceStatus {
   if (node.etcd.running) {
     return running('etcd', true);
   }
-  return {
-    id: 'etcd',
-    state: 'Preparing',
-    healthy: false,
-    unknown: true,
-    lastMessage: '',
-    events: [{ msg: 'Running pre state', state: 'Preparing' }],
-  };
+  const view = etcdServiceView(node);
+  return { id: 'etcd', state: view.state, healthy: false, unknown: true, lastMessage: '', events: view.events };
 }
 
 export function serviceStatuses(node: SimNode): ServiceStatus[] {

@@ -22,6 +22,10 @@ import type { EtcdClusterRecord, MachineType, NodeSpec, SimDisk } from './types.
 export interface Settings {
   joinDelayMs: number;
   etcdStartDelayMs: number;
+  /** Talos's EtcdJoinTimeout (30 min), scaled: from Preparing without data to Failed. */
+  joinTimeoutMs: number;
+  /** How long etcd shows Finished "Bootstrap requested" before the bootstrap-mode service replaces it. */
+  bootstrapStopVisibleMs: number;
   timeSyncWaitMs: number;
   applyRebootMs: number;
 }
@@ -47,12 +51,18 @@ export interface World {
 }
 
 export interface NodeEtcdState {
-  /** The etcd cluster whose data this node holds (its /var/lib/etcd is not empty). */
+  /** The etcd cluster this node belongs to (or, after an accepted Bootstrap, will found). */
   clusterId: string | null;
   /** uint64 decimal. */
   memberId: string | null;
   /** etcd runs and is healthy. */
   running: boolean;
+  /** /var/lib/etcd is not empty: written when the etcd process first starts (Bootstrap's only guard). */
+  dataWritten: boolean;
+  /** When a Bootstrap was accepted and etcd has not started since (machined's memory: a reboot loses it). */
+  bootstrapAcceptedAt: number | null;
+  /** When etcd entered Preparing without data (the join loop's start; Failed after joinTimeoutMs). */
+  preparingSince: number | null;
 }
 
 export interface ServiceOverride {
@@ -104,7 +114,11 @@ export class SimNode {
   readonly identity: ClusterIdentity;
   readonly faults = new FaultPlan();
   readonly resources = new ResourceStore();
-  readonly etcd: NodeEtcdState = { clusterId: null, memberId: null, running: false };
+  readonly etcd: NodeEtcdState = { clusterId: null, memberId: null, running: false, dataWritten: false, bootstrapAcceptedAt: null, preparingSince: null };
+  /** Further addresses of this node (several NICs); only the listening ones accept connections on :port. */
+  readonly extraAddresses: { ip: string; listening: boolean }[];
+  /** NodeAddresses/default: the node's own default address. */
+  readonly defaultAddress: string;
   readonly serviceOverrides = new Map<string, ServiceOverride>();
   readonly appliedConfigs: { at: Date; mode: string; callerCn: string | undefined; data: Buffer }[] = [];
 
@@ -150,6 +164,8 @@ export class SimNode {
     this.extensions = spec.extensions ?? ['autobootstrap'];
     this.iface = spec.interface ?? 'eth0';
     this.certSANs = spec.certSANs ?? [];
+    this.extraAddresses = (spec.addresses ?? []).map((a) => ({ ip: a.ip, listening: a.listening ?? true }));
+    this.defaultAddress = spec.defaultAddress ?? spec.ip;
     this.disks = spec.disks ?? [DEFAULT_DISK];
     this.identity = identity;
     this.bootTime = spec.bootTime;
@@ -160,11 +176,16 @@ export class SimNode {
     this.pendingReboot = spec.pendingReboot ?? false;
     this.maintenance = spec.maintenance ?? false;
     this.legacyNonControlPlaneError = spec.legacyNonControlPlaneError ?? false;
-    this.apidCert = issueApidCertificate(identity.osCa, { hostname: this.name, ip: this.ip, certSANs: this.certSANs });
+    this.apidCert = issueApidCertificate(identity.osCa, { hostname: this.name, ip: this.ip, certSANs: [...this.extraAddresses.map((a) => a.ip), ...this.certSANs] });
   }
 
   get endpoint(): string {
     return `${this.ip}:${this.port}`;
+  }
+
+  /** Every address of the node: its primary one first (Talos lists them all in apid's certificate). */
+  get addresses(): string[] {
+    return [this.ip, ...this.extraAddresses.map((a) => a.ip)];
   }
 
   get isUp(): boolean {
@@ -206,9 +227,12 @@ export class SimNode {
       this.maintenanceCaPem = undefined;
       credentials = apidCredentials({ caPem: this.identity.osCa.certPem, keyPem: this.apidCert.keyPem, certPem: this.apidCert.certPem });
     }
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(this.endpoint, credentials, (err) => (err ? reject(err) : resolve()));
-    });
+    const endpoints = [this.endpoint, ...this.extraAddresses.filter((a) => a.listening && !this.maintenance).map((a) => `${a.ip}:${this.port}`)];
+    for (const endpoint of endpoints) {
+      await new Promise<void>((resolve, reject) => {
+        server.bindAsync(endpoint, credentials, (err) => (err ? reject(err) : resolve()));
+      });
+    }
     this.server = server;
   }
 

@@ -35,6 +35,7 @@ export const RULES: Record<string, readonly string[]> = {
   '/machine.MachineService/EtcdStatus': [admin, operator, reader, etcdBackup],
   '/machine.MachineService/GenerateClientConfiguration': [admin],
   '/machine.MachineService/Hostname': [admin, operator, reader],
+  '/machine.MachineService/List': [admin, operator, reader],
   '/machine.MachineService/Logs': [admin, operator, reader],
   '/machine.MachineService/ServiceList': [admin, operator, reader],
   '/machine.MachineService/SystemStat': [admin, operator, reader],

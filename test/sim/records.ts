@@ -60,6 +60,8 @@ export function formatEvent(event: SimEvent): string {
     }
     case 'node-up':
       return `${time(event.at)} ${event.node} up`;
+    case 'node-rebooted':
+      return `${event.node} rebooted (boot time ${event.bootTime}${event.lostBootstrap ? '; the accepted Bootstrap was lost' : ''})`;
     case 'node-down':
       return `${time(event.at)} ${event.node} down`;
     case 'config-applied':

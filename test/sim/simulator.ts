@@ -81,6 +81,8 @@ export class TalosSimulator implements World {
     this.settings = {
       joinDelayMs: options.joinDelayMs ?? 500,
       etcdStartDelayMs: options.etcdStartDelayMs ?? 200,
+      joinTimeoutMs: options.joinTimeoutMs ?? Number.POSITIVE_INFINITY,
+      bootstrapStopVisibleMs: options.bootstrapStopVisibleMs ?? 0,
       timeSyncWaitMs: options.timeSyncWaitMs ?? 5000,
       applyRebootMs: options.applyRebootMs ?? 300,
     };
@@ -336,6 +338,15 @@ export class TalosSimulator implements World {
   }
 
   formCluster(node: SimNode): EtcdClusterRecord {
+    // A second Bootstrap before etcd started: Talos stops the bootstrap-mode etcd and starts it again; it
+    // is still this node's one cluster-to-be.
+    const pending = node.etcd.bootstrapAcceptedAt !== null && node.etcd.clusterId ? this.etcdCluster(node.etcd.clusterId) : undefined;
+    if (pending) {
+      node.etcd.bootstrapAcceptedAt = Date.now();
+      this.scheduleEtcdStart(node);
+      this.changed();
+      return pending;
+    }
     const cluster: EtcdClusterRecord = {
       id: randomU64(),
       group: node.group,
@@ -347,6 +358,9 @@ export class TalosSimulator implements World {
     this.recorder.addCluster(cluster);
     this.cancelJoin(node);
     this.addMember(cluster, node, false);
+    // Held in machined's memory until the etcd process starts and writes the data directory.
+    node.etcd.dataWritten = false;
+    node.etcd.bootstrapAcceptedAt = Date.now();
     node.appendLog('etcd', `bootstrapping new etcd cluster ${cluster.id} with this node as its only member`);
     this.recorder.emitEvent({ kind: 'etcd-formed', at: cluster.formedAt, node: node.name, clusterId: cluster.id, group: cluster.group });
     this.scheduleEtcdStart(node);
@@ -423,6 +437,8 @@ export class TalosSimulator implements World {
     node.etcd.clusterId = cluster.id;
     node.etcd.memberId = member.id;
     node.etcd.running = running;
+    node.etcd.dataWritten = true;
+    node.etcd.preparingSince = null;
     return member;
   }
 
@@ -454,6 +470,8 @@ export class TalosSimulator implements World {
       this.startTimers.delete(node);
       if (this.stopped || !node.isUp || node.etcd.running || !node.etcd.clusterId || !node.etcd.memberId) return;
       node.etcd.running = true;
+      node.etcd.dataWritten = true;
+      node.etcd.bootstrapAcceptedAt = null;
       node.bootCompleted = true;
       node.appendLog('etcd', `etcd is running as member ${node.etcd.memberId} of cluster ${node.etcd.clusterId}`);
       this.recorder.emitEvent({ kind: 'etcd-running', at: new Date(), node: node.name, clusterId: node.etcd.clusterId, memberId: node.etcd.memberId });
@@ -469,11 +487,11 @@ export class TalosSimulator implements World {
   /** Every control plane that could run etcd but has no data waits joinDelayMs, then joins a reachable cluster. */
   private scheduleJoins(): void {
     for (const node of this.byName.values()) {
-      if (!node.canRunEtcd || node.etcd.clusterId !== null || this.joinTimers.has(node)) continue;
+      if (!node.canRunEtcd || node.etcd.clusterId !== null || this.joinTimers.has(node) || this.joinGaveUp(node)) continue;
       if (this.joinableClusters(node.group).length === 0) continue;
       const timer = setTimeout(() => {
         this.joinTimers.delete(node);
-        if (this.stopped || !node.canRunEtcd || node.etcd.clusterId !== null) return;
+        if (this.stopped || !node.canRunEtcd || node.etcd.clusterId !== null || this.joinGaveUp(node)) return;
         const candidates = this.joinableClusters(node.group);
         const cluster = candidates[Math.floor(this.randomFn() * candidates.length)];
         if (!cluster) return;
@@ -487,6 +505,41 @@ export class TalosSimulator implements World {
       }, this.settings.joinDelayMs);
       this.joinTimers.set(node, timer);
     }
+  }
+
+  /** The join loop gave up (EtcdJoinTimeout): etcd is Failed until the node reboots. */
+  private joinGaveUp(node: SimNode): boolean {
+    return node.etcd.preparingSince !== null && Date.now() - node.etcd.preparingSince >= this.settings.joinTimeoutMs;
+  }
+
+  /**
+   * Reboots the node: apid goes away for `downMs`, the boot time becomes now (seconds), every service starts
+   * over, and an accepted Bootstrap whose etcd had not started is lost (it lived in machined's memory).
+   * etcd data on disk stays. The daemon is the caller's to restart (it runs as a process of its own).
+   */
+  async reboot(name: string, downMs = 100, bootTime?: number): Promise<void> {
+    const node = this.node(name);
+    node.shutdown();
+    this.cancelTimers(node);
+    const lost = node.etcd.bootstrapAcceptedAt !== null && !node.etcd.dataWritten;
+    if (lost && node.etcd.clusterId) {
+      const i = this.recorder.clusters.findIndex((c) => c.id === node.etcd.clusterId);
+      if (i >= 0) this.recorder.clusters.splice(i, 1);
+      node.etcd.clusterId = null;
+      node.etcd.memberId = null;
+    }
+    node.etcd.running = false;
+    node.etcd.bootstrapAcceptedAt = null;
+    node.etcd.preparingSince = null;
+    node.bootCompleted = false;
+    node.bootTime = bootTime ?? Math.max(node.bootTime + 1, Math.floor(Date.now() / 1000));
+    this.writeHostRoot(node);
+    this.recorder.emitEvent({ kind: 'node-rebooted', at: new Date(), node: node.name, bootTime: node.bootTime, lostBootstrap: lost });
+    this.changed();
+    await new Promise((r) => setTimeout(r, downMs));
+    if (this.stopped) return;
+    await this.bringUp(node);
+    this.changed();
   }
 
   private cancelJoin(node: SimNode): void {
@@ -505,6 +558,7 @@ export class TalosSimulator implements World {
   private async bringUp(node: SimNode): Promise<void> {
     await node.listen();
     if (!node.maintenance) node.registered = true;
+    if (node.isControlPlane && !node.etcd.dataWritten && node.etcd.bootstrapAcceptedAt === null) node.etcd.preparingSince ??= Date.now();
     node.appendLog('machined', node.isControlPlane && !node.etcd.clusterId ? 'etcd is waiting to join the cluster' : 'boot sequence started');
     this.recorder.emitEvent({ kind: 'node-up', at: new Date(), node: node.name });
     // A node with etcd data restarts its etcd member; without data it waits to join (scheduleJoins).
@@ -546,6 +600,7 @@ export class TalosSimulator implements World {
     }
     writeHostRoot(root, {
       bootTime: node.bootTime,
+      localAddresses: node.addresses,
       route: { iface: node.iface, ip: node.ip, prefixLength: 24, gateway: `${subnetOf(node.ip)}.254` },
       ...(node.maintenance ? {} : { machineConfig: node.machineConfig }),
       ...(secrets ? { etcdSecrets: secrets } : {}),

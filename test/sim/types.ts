@@ -61,6 +61,13 @@ export interface NodeSpec {
   extensions?: string[];
   /** Interface that carries the default route in the fixture route table. Default eth0. */
   interface?: string;
+  /**
+   * Further addresses of the node (several NICs), all in its apid certificate and its Members entry; a
+   * closed one (listening: false) refuses connections on the apid port, e.g. a public address behind a firewall.
+   */
+  addresses?: { ip: string; listening?: boolean }[];
+  /** NodeAddresses/default (the smallest address of the alphabetically first link); default `ip`. */
+  defaultAddress?: string;
   /** Extra machine.certSANs (also added to the apid certificate). */
   certSANs?: string[];
   /** Disks the node reports (Disks.block.talos.dev); default one 21 GB virtio disk /dev/sda. */
@@ -82,6 +89,10 @@ export interface SimulatorOptions {
   joinDelayMs?: number;
   /** From Bootstrap (or a node with etcd data coming up) to its etcd running healthy. Default 200 ms. */
   etcdStartDelayMs?: number;
+  /** Talos's EtcdJoinTimeout (30 min), scaled: Preparing without data turns Failed after it. Default never. */
+  joinTimeoutMs?: number;
+  /** How long etcd shows Finished "Bootstrap requested" after an accepted Bootstrap. Default 0. */
+  bootstrapStopVisibleMs?: number;
   /** Bootstrap waits this long for time sync before FailedPrecondition; Talos waits 5 s. */
   timeSyncWaitMs?: number;
   /** From ApplyConfiguration in maintenance mode to the node serving with its configuration. Default 300 ms. */
@@ -159,4 +170,6 @@ export type SimEvent =
   | { kind: 'tls-refused'; record: TlsRefusalRecord }
   | { kind: 'node-up'; at: Date; node: string }
   | { kind: 'node-down'; at: Date; node: string }
+  /** A reboot: new boot time; services reset; an accepted Bootstrap whose etcd had not started is lost. */
+  | { kind: 'node-rebooted'; at: Date; node: string; bootTime: number; lostBootstrap: boolean }
   | { kind: 'config-applied'; at: Date; node: string; mode: string; callerCn: string | undefined };

@@ -3,9 +3,9 @@
 // waits, by construction, until the node is back with its config, so no timing decides the outcome.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { status } from '@grpc/grpc-js';
-import { applyIo } from '../../src/cli/apply-io.ts';
-import { applyNode } from '../../src/cli/apply-node.ts';
-import type { NodeTarget } from '../../src/cli/target.ts';
+import { applyIo } from '../../src/cli/nodes/apply-io.ts';
+import { applyNode } from '../../src/cli/rules/apply-node.ts';
+import type { NodeTarget } from '../../src/cli/inputs/target.ts';
 import { TalosSimulator } from '../sim/index.ts';
 
 const SUBNET = '127.0.161';

@@ -2,10 +2,10 @@
 // from the fakes, never timed.
 import { describe, expect, test } from 'bun:test';
 import { status } from '@grpc/grpc-js';
-import { applyAll, applyNode, type ApplyDeps } from '../../src/cli/apply-node.ts';
-import type { NodeProbe } from '../../src/cli/identify-node.ts';
-import { classifyApplyError, DEFAULT_RETRY, retrySchedule } from '../../src/cli/retry.ts';
-import type { NodeTarget } from '../../src/cli/target.ts';
+import { applyAll, applyNode, type ApplyDeps } from '../../src/cli/rules/apply-node.ts';
+import type { NodeProbe } from '../../src/cli/nodes/identify-node.ts';
+import { classifyApplyError, DEFAULT_RETRY, retrySchedule } from '../../src/cli/rules/retry.ts';
+import type { NodeTarget } from '../../src/cli/inputs/target.ts';
 import { TalosCallError } from '../../src/talos/node-client.ts';
 
 const REPLY = { mode: 'NO_REBOOT', modeDetails: 'Applied configuration without a reboot', warnings: [] };

@@ -1,7 +1,7 @@
 // Install-disk selection against the disks a node reports, with Talos's semantics (v1alpha1
 // InstallConfig.DiskMatchExpression, go-humanize sizes, go-glob patterns).
 import { describe, expect, test } from 'bun:test';
-import { checkInstallDisk, globMatch, parseSizeCondition, selectorMismatches, type DiskInfo } from '../../src/cli/disk-selector.ts';
+import { checkInstallDisk, globMatch, parseSizeCondition, selectorMismatches, type DiskInfo } from '../../src/cli/rules/disk-selector.ts';
 
 const SDA: DiskInfo = {
   id: 'sda',

@@ -3,8 +3,8 @@
 // simulator's configured and maintenance nodes, and an address where nothing listens.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import tls from 'node:tls';
-import { insecureStage } from '../../src/cli/connect.ts';
-import { identifyNode, type TrustedCa } from '../../src/cli/identify-node.ts';
+import { insecureStage } from '../../src/cli/nodes/connect.ts';
+import { identifyNode, type TrustedCa } from '../../src/cli/nodes/identify-node.ts';
 import { createOsCa, issueApidCertificate, TalosSimulator } from '../sim/index.ts';
 
 const SUBNET = '127.0.160';

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { parseFlags, type FlagSpec } from '../../src/cli/flags.ts';
-import { COMMON_FLAGS, RETRY_FLAGS, loadTalosconfig, parseCommand, resolveInputs, retryPolicy } from '../../src/cli/options.ts';
-import { parsePlan } from '../../src/cli/plan.ts';
-import { parseTalosconfig, talosconfigPath } from '../../src/cli/talosconfig.ts';
+import { parseFlags, type FlagSpec } from '../../src/cli/inputs/flags.ts';
+import { COMMON_FLAGS, RETRY_FLAGS, loadTalosconfig, parseCommand, resolveInputs, retryPolicy } from '../../src/cli/inputs/options.ts';
+import { parsePlan } from '../../src/cli/inputs/plan.ts';
+import { parseTalosconfig, talosconfigPath } from '../../src/cli/inputs/talosconfig.ts';
 import { UsageError } from '../../src/cli/usage-error.ts';
 import { keyDer, makeCA } from '../fixtures/pki/material.ts';
 

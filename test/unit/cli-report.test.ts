@@ -1,6 +1,6 @@
 // Progress on a terminal redraws one line per node in place; elsewhere it is plain timestamped lines.
 import { expect, test } from 'bun:test';
-import { Progress, table, type Io } from '../../src/cli/report.ts';
+import { Progress, table, type Io } from '../../src/cli/render/report.ts';
 
 function fakeIo(tty: boolean): Io & { errText: () => string } {
   let err = '';

@@ -1,7 +1,7 @@
 // talhelper gencommand apply output, in the shapes it really takes, and the lines that must be refused.
 import { describe, expect, test } from 'bun:test';
-import { parseTalhelperOutput } from '../../src/cli/talhelper.ts';
-import { splitShell } from '../../src/cli/shell-words.ts';
+import { parseTalhelperOutput } from '../../src/cli/inputs/talhelper.ts';
+import { splitShell } from '../../src/cli/inputs/shell-words.ts';
 import { UsageError } from '../../src/cli/usage-error.ts';
 
 const BASE = '/home/op/cluster';

@@ -1,13 +1,13 @@
 // verify's and status's conclusions, preflight's checks and what a failed insecure probe means.
 import { describe, expect, test } from 'bun:test';
 import { X509Certificate } from 'node:crypto';
-import { shortTransportError, type InsecureLook } from '../../src/cli/connect.ts';
-import { classifyNode, type TrustedCa } from '../../src/cli/identify-node.ts';
-import { preflightChecks, type PreflightInput } from '../../src/cli/preflight-checks.ts';
-import { extColumn } from '../../src/cli/status.ts';
+import { shortTransportError, type InsecureLook } from '../../src/cli/nodes/connect.ts';
+import { classifyNode, type TrustedCa } from '../../src/cli/nodes/identify-node.ts';
+import { preflightChecks, type PreflightInput } from '../../src/cli/rules/preflight-checks.ts';
+import { extColumn } from '../../src/cli/commands/status.ts';
 import { memberIdFromHex } from '../../src/talos/machine-state.ts';
 import { createCa, createOsCa, issueApidCertificate } from '../sim/index.ts';
-import { clusterVerdict, stuckReason, verifyDone, type NodeObservation } from '../../src/cli/verdict.ts';
+import { clusterVerdict, stuckReason, verifyDone, type NodeObservation } from '../../src/cli/rules/verdict.ts';
 import type { MachineConfigFacts } from '../../src/pki/machine-config.ts';
 
 const cp = (name: string, over: Partial<NodeObservation> = {}): NodeObservation => ({

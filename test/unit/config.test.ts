@@ -122,13 +122,52 @@ describe('loadConfig', () => {
     expect([r.config.scanIntervalMs, r.config.scanTimeoutMs, r.config.maxBackoffMs, r.config.preBootstrapDelayMs]).toEqual([90_000, 500, 3_600_000, 0]);
   });
 
-  test('a scan timeout as long as the scan interval is refused', () => {
+  test('a scan timeout as long as the scan interval starts, with a warning', () => {
     const r = loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '2s', TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '2s' });
-    expect(r.ok).toBe(false);
+    expect(r.ok && r.warnings.map((w) => w.variable)).toEqual(['TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT']);
   });
 
   test('a misspelt variable is named as a warning', () => {
     const r = loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_QUORUM: '3' });
     expect(r.ok && r.warnings.map((w) => w.variable)).toEqual(['TALOS_AUTO_BOOTSTRAP_QUORUM']);
+  });
+});
+
+// The reference extension (envconfig + zap) accepted these; each still starts the daemon, with a warning
+// where it is risky. The one exception: a missing quorum, refused because it splits clusters.
+describe('migrating from the reference extension', () => {
+  const q = { TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3' };
+  test.each([
+    ['LOG_LEVEL=INFO', { LOG_LEVEL: 'INFO' }, { logLevel: 'info' }, []],
+    ['LOG_LEVEL=DEBUG', { LOG_LEVEL: 'DEBUG' }, { logLevel: 'debug' }, []],
+    ['LOG_LEVEL=Warn', { LOG_LEVEL: 'Warn' }, { logLevel: 'warn' }, []],
+    ['LOG_LEVEL=warning', { LOG_LEVEL: 'warning' }, { logLevel: 'warn' }, []],
+    ['LOG_LEVEL=ERROR', { LOG_LEVEL: 'ERROR' }, { logLevel: 'error' }, []],
+    ['LOG_LEVEL=fatal', { LOG_LEVEL: 'fatal' }, { logLevel: 'error' }, ['LOG_LEVEL']],
+    ['LOG_LEVEL=panic', { LOG_LEVEL: 'panic' }, { logLevel: 'error' }, ['LOG_LEVEL']],
+    ['LOG_LEVEL=DPANIC', { LOG_LEVEL: 'DPANIC' }, { logLevel: 'error' }, ['LOG_LEVEL']],
+    ['SCAN_CIDR empty (detect)', { TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '' }, { scanCidrs: undefined }, []],
+    ['SCAN_CIDR blank (detect)', { TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '  ' }, { scanCidrs: undefined }, []],
+    ['SCAN_TIMEOUT = SCAN_INTERVAL', { TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '30s', TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '30s' }, { scanTimeoutMs: 30_000 }, ['TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT']],
+    ['SCAN_TIMEOUT > SCAN_INTERVAL', { TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '1m', TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '30s' }, { scanTimeoutMs: 60_000 }, ['TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT']],
+    ['reference defaults spelt out', {
+      TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '30s', TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: '15s', TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '10s',
+      TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: '2m', TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '2s', TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: '50', TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '',
+    }, { scanConcurrency: 50, scanCidrs: undefined }, []],
+    ['Go durations', { TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '1m30s', TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '0', TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '1.5s' }, { scanIntervalMs: 90_000, preBootstrapDelayMs: 0, scanTimeoutMs: 1_500 }, []],
+  ] as [string, Record<string, string>, Record<string, unknown>, string[]][])('%s starts', (_name, env, expected, warned) => {
+    const r = loadConfig({ ...q, ...env });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.config).toMatchObject(expected);
+    expect(r.warnings.map((w) => w.variable)).toEqual(warned);
+  });
+  test('a missing quorum is still refused: the reference default of 1 split a cluster', () => {
+    const r = loadConfig({ LOG_LEVEL: 'INFO' });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.problems.map((p) => p.variable)).toEqual(['TALOS_AUTO_BOOTSTRAP_QUORUM_NODES']);
+  });
+  test('a level no logger knows is still an error naming the valid ones', () => {
+    const r = loadConfig({ ...q, LOG_LEVEL: 'verbose' });
+    expect(!r.ok && r.problems[0]?.problem).toBe('expected one of debug, info, warn, error');
   });
 });

@@ -4,8 +4,8 @@
 import { describe, expect, test } from 'bun:test';
 import { seededRandom } from '../../src/bootstrap/core/backoff.ts';
 import { decide } from '../../src/bootstrap/core/decide.ts';
-import type { Candidate, EtcdState, MemberListResult } from '../../src/bootstrap/core/observation.ts';
-import { cp, obs } from './core-fixtures.ts';
+import type { Candidate, EtcdEvidence, MemberListResult } from '../../src/bootstrap/core/observation.ts';
+import { cp, obs, PREPARING_WITH_DATA, RUNNING, UNKNOWN_ETCD, WAITING } from './core-fixtures.ts';
 
 interface World {
   nodes: Candidate[];
@@ -28,14 +28,14 @@ function simulate(seed: number, nodeCount: number, quorum: number, steps: number
     const me = pick(nodes);
     if (rnd() < 0.05) world.armed.set(me.address, undefined); // daemon restart
     const visible = nodes.filter((n) => n.address === me.address ? rnd() < 0.95 : rnd() < visibility);
-    const etcdOf = (n: Candidate): EtcdState => {
-      if (rnd() < 0.1) return 'unknown';
+    const etcdOf = (n: Candidate): EtcdEvidence => {
+      if (rnd() < 0.1) return UNKNOWN_ETCD;
       const running = world.runningFrom.get(n.address);
       const data = world.dataFrom.get(n.address);
-      if (running !== undefined && step >= running) return 'running';
-      // A node holding etcd data whose etcd is not up yet shows Starting: no evidence either way.
-      if (data !== undefined && step >= data) return 'unknown';
-      return 'not-running';
+      if (running !== undefined && step >= running) return RUNNING;
+      // A node holding etcd data whose etcd is not up yet shows Preparing (image pull) with its data.
+      if (data !== undefined && step >= data) return PREPARING_WITH_DATA;
+      return WAITING;
     };
     const controlPlanes = visible.map((n) => ({ ...n, etcd: etcdOf(n) }));
     const clusterExists = world.clusters.length > 0;
@@ -53,7 +53,7 @@ function simulate(seed: number, nodeCount: number, quorum: number, steps: number
             ? { kind: 'ok', memberIds: ['1'] }
             : { kind: 'failed', message: 'no controlplane endpoints discovered yet' };
     const d = decide({ observation: obs(me.address, controlPlanes, { memberList }), quorumNodes: quorum, armed: world.armed.get(me.address) });
-    if (d.kind === 'arm') world.armed.set(me.address, me.address);
+    if (d.kind === 'arm') world.armed.set(me.address, me.identity);
     else if (d.kind === 'bootstrap') {
       // Talos's only guard is the local data directory: a node refuses once it bootstrapped or joined,
       // and a node still waiting to join accepts, creating a second cluster.

@@ -1,4 +1,15 @@
 // Is there an etcd cluster already? Three answers, because "could not tell" must never read as "no".
+//
+// The rules, in order (docs/how-it-decides.md states them for operators):
+//  1. a verified control plane whose etcd service is Running, or the member list answering → bootstrapped;
+//  2. etcd data in any verified control plane's data directory, or a Bootstrap accepted there ("Bootstrap
+//     requested") → bootstrapped (a cluster exists or is forming): never bootstrap;
+//  3. "not bootstrapped" only when EVERY verified control plane positively answered: its data directory is
+//     empty AND its etcd service is in a state where no etcd process runs (Preparing proves nothing alone:
+//     it is only half of the evidence), and the member list has given its outcome;
+//  4. anything else → unknown, naming each node's etcd state, last event and data directory.
+import { describeEtcd } from '../../model/etcd-evidence.ts';
+import { nodeName } from '../../model/candidate.ts';
 import type { ClusterState, Observation } from './observation.ts';
 
 export interface ClusterStateView {
@@ -9,28 +20,24 @@ export interface ClusterStateView {
 }
 
 export function clusterState(obs: Observation): ClusterStateView {
-  if (obs.memberList.kind === 'pending') {
-    const rest = clusterState({ ...obs, memberList: { kind: 'failed', message: 'pending' } });
-    if (rest.state !== 'not-bootstrapped') return rest;
-    return { state: 'unknown', why: 'no verified control plane runs etcd; the etcd member list has not answered yet', awaitingMemberList: true };
-  }
-  const running = obs.controlPlanes.filter((c) => c.etcd === 'running').map((c) => c.address);
+  const cps = obs.controlPlanes;
+  const running = cps.filter((c) => c.etcd.service.kind === 'running').map(nodeName);
   if (running.length > 0) return { state: 'bootstrapped', why: `etcd runs on ${running.join(', ')}` };
   if (obs.memberList.kind === 'ok') {
     return { state: 'bootstrapped', why: `etcd member list answers with ${obs.memberList.memberIds.length} member(s)` };
   }
-  const silent = obs.controlPlanes.filter((c) => c.etcd === 'unknown').map((c) => c.address);
-  if (silent.length > 0) return { state: 'unknown', why: `etcd state of ${silent.join(', ')} is unknown` };
-  if (obs.memberList.kind === 'no-answer') {
-    return { state: 'unknown', why: `etcd member list did not answer: ${obs.memberList.message}` };
+  const withData = cps.filter((c) => c.etcd.dataDir.kind === 'has-data' || c.etcd.service.kind === 'bootstrap-requested');
+  if (withData.length > 0) {
+    return { state: 'bootstrapped', why: `a cluster exists or is forming: ${withData.map((c) => `${nodeName(c)}: ${describeEtcd(c.etcd)}`).join('; ')}` };
   }
-  if (obs.controlPlanes.length === 0) return { state: 'unknown', why: 'no verified control plane answered' };
-  const selfAnswers = obs.controlPlanes.some((c) => c.address === obs.selfAddress);
-  if (obs.memberList.kind === 'timed-out' && !selfAnswers) {
-    return { state: 'unknown', why: `etcd member list timed out and this node's own apid did not verify: ${obs.memberList.message}` };
+  if (cps.length === 0) return { state: 'unknown', why: 'no verified control plane answered' };
+  const unsure = cps.filter((c) => c.etcd.dataDir.kind !== 'empty' || c.etcd.service.kind !== 'not-running');
+  if (unsure.length > 0) {
+    return { state: 'unknown', why: `no positive evidence from ${unsure.map((c) => `${nodeName(c)}: ${describeEtcd(c.etcd)}`).join('; ')}` };
   }
-  return {
-    state: 'not-bootstrapped',
-    why: `no verified control plane runs etcd and the member list fails (${obs.memberList.message})`,
-  };
+  const evidence = cps.map((c) => `${nodeName(c)}: ${describeEtcd(c.etcd)}`).join('; ');
+  if (obs.memberList.kind === 'pending') {
+    return { state: 'unknown', why: `every verified control plane has an empty data directory and no etcd running; the etcd member list has not answered yet (${evidence})`, awaitingMemberList: true };
+  }
+  return { state: 'not-bootstrapped', why: `every verified control plane has an empty etcd data directory and no etcd running (${evidence})` };
 }

@@ -7,7 +7,7 @@ import { electLeader } from './elect.ts';
 import type { Observation } from './observation.ts';
 import { quorumView } from './quorum.ts';
 
-export type WaitReason = 'no-quorum' | 'unknown' | 'init-node' | 'self-unverified' | 'follower' | 'leader-changed';
+export type WaitReason = 'no-quorum' | 'unknown' | 'init-node' | 'self-unverified' | 'self-mismatch' | 'follower' | 'leader-changed';
 
 export type Decision =
   | { kind: 'bootstrapped'; message: string }
@@ -18,7 +18,7 @@ export type Decision =
 export interface DecideInput {
   observation: Observation;
   quorumNodes: number;
-  /** The leader address the previous round armed, if it armed one. */
+  /** The identity of the leader the previous round armed (this node's), if it armed one. */
   armed: string | undefined;
   /** The bootstrapper the agreement chose (docs/agreement.md), once known: it leads whatever the boot times say. */
   chosen?: string | undefined;
@@ -28,9 +28,29 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * NODE_IP must be this node's own address: where it answers, it answers as this node, and no other node's
+ * certificate carries it (a VIP or a shared certSAN would name several nodes). Undefined when it is.
+ */
+export function selfAddressProblem(obs: Observation): string | undefined {
+  const all = [...obs.controlPlanes, ...obs.others];
+  const atSelf = all.find((c) => c.address === obs.selfAddress || c.aliases?.includes(obs.selfAddress));
+  if (atSelf && atSelf.identity !== obs.selfIdentity) {
+    return `TALOS_AUTO_BOOTSTRAP_NODE_IP=${obs.selfAddress} answers as another node (${atSelf.hostname || 'unnamed'}, node id ${atSelf.identity}), not as this node (node id ${obs.selfIdentity}); set it to an address of this node`;
+  }
+  const sharers = all.filter((c) => c.identity !== obs.selfIdentity && c.certAddresses?.includes(obs.selfAddress));
+  if (sharers.length > 0) {
+    return `TALOS_AUTO_BOOTSTRAP_NODE_IP=${obs.selfAddress} is also in the apid certificate of ${sharers.map((c) => `${c.address} (${c.hostname || 'unnamed'})`).join(', ')}: a VIP or shared certSAN names no single node; set it to an address of this node alone`;
+  }
+  return undefined;
+}
+
 export function decide({ observation: obs, quorumNodes, armed, chosen }: DecideInput): Decision {
   const cluster = clusterState(obs);
   if (cluster.state === 'bootstrapped') return { kind: 'bootstrapped', message: `cluster is bootstrapped: ${cluster.why}` };
+
+  const problem = selfAddressProblem(obs);
+  if (problem) return { kind: 'wait', reason: 'self-mismatch', message: `${problem}; never calling Bootstrap while it is wrong` };
 
   // Talos starts etcd as a new cluster on an `init` node by itself, without Bootstrap: a Bootstrap
   // anywhere else would make a second cluster.
@@ -55,11 +75,11 @@ export function decide({ observation: obs, quorumNodes, armed, chosen }: DecideI
   }
   // Arming may go ahead while only the member list is outstanding (it answers at its deadline before a
   // bootstrap); the final check may not.
-  const mayArmOnly = cluster.state === 'unknown' && cluster.awaitingMemberList === true && armed !== obs.selfAddress;
+  const mayArmOnly = cluster.state === 'unknown' && cluster.awaitingMemberList === true && armed !== obs.selfIdentity;
   if (cluster.state === 'unknown' && !mayArmOnly) {
     return { kind: 'wait', reason: 'unknown', message: `cannot tell whether the cluster is bootstrapped: ${cluster.why}` };
   }
-  const self = obs.controlPlanes.find((c) => c.address === obs.selfAddress);
+  const self = obs.controlPlanes.find((c) => c.identity === obs.selfIdentity);
   if (!self) {
     return {
       kind: 'wait',
@@ -67,15 +87,15 @@ export function decide({ observation: obs, quorumNodes, armed, chosen }: DecideI
       message: `this node (${obs.selfAddress}) is not among the verified control planes; its own apid must verify before it may lead`,
     };
   }
-  const chosenOne = chosen === undefined ? undefined : obs.controlPlanes.find((c) => c.address === chosen);
+  const chosenOne = chosen === undefined ? undefined : obs.controlPlanes.find((c) => c.identity === chosen);
   if (chosen !== undefined && !chosenOne) {
-    return { kind: 'wait', reason: 'follower', leader: chosen, message: `${chosen} was chosen by agreement as the one node that bootstraps; it is not among the verified control planes; waiting for it` };
+    return { kind: 'wait', reason: 'follower', leader: chosen, message: `node id ${chosen} was chosen by agreement as the one node that bootstraps; it is not among the verified control planes; waiting for it` };
   }
   const leader = chosenOne ?? electLeader(obs.controlPlanes);
   if (!leader) throw new Error('quorum reached without candidates');
   const leaderText = `${leader.address} (${leader.hostname || 'unnamed'}, booted ${leader.bootTime})`;
-  if (leader.address !== self.address) {
-    const reason: WaitReason = armed === self.address ? 'leader-changed' : 'follower';
+  if (leader.identity !== self.identity) {
+    const reason: WaitReason = armed === self.identity ? 'leader-changed' : 'follower';
     return {
       kind: 'wait',
       reason,
@@ -86,7 +106,7 @@ export function decide({ observation: obs, quorumNodes, armed, chosen }: DecideI
           : `quorum ${q.have}/${q.need} reached; leader is ${leaderText}; following`,
     };
   }
-  if (armed !== self.address) {
+  if (armed !== self.identity) {
     return { kind: 'arm', message: `quorum ${q.have}/${q.need} reached (${q.seen.join(', ')}); this node leads; settling before a final check` };
   }
   if (cluster.state !== 'not-bootstrapped') {

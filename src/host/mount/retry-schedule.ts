@@ -1,6 +1,6 @@
 // When to try a busy mount again. Pure: the delays come from the shared jittered backoff and a budget,
 // so a test can list the whole schedule and the daemon never retries forever (Talos restarts it anyway).
-import { backoffDelay, type BackoffPolicy } from '../../bootstrap/core/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '../../util/backoff.ts';
 
 export const MOUNT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4_000, factor: 2 };
 

@@ -1,11 +1,11 @@
 // apply's I/O against real nodes: ApplyConfiguration over insecure TLS, and looks at what a node is.
-import { formatDuration } from '../util/duration.ts';
-import { TalosCallError } from '../talos/node-client.ts';
-import type { ApplyDeps, LeaveCheck } from './apply-node.ts';
+import { formatDuration } from '../../util/duration.ts';
+import { TalosCallError } from '../../talos/node-client.ts';
+import type { ApplyDeps, LeaveCheck } from '../rules/apply-node.ts';
 import { APID_PORT, insecureClient, shortTransportError } from './connect.ts';
 import { identifyNode, type TrustedCa } from './identify-node.ts';
-import { sleep } from '../util/sleep.ts';
-import type { NodeTarget } from './target.ts';
+import { sleep } from '../../util/sleep.ts';
+import type { NodeTarget } from '../inputs/target.ts';
 
 export interface ApplyIoOptions {
   callDeadlineMs: number;

@@ -1,12 +1,12 @@
 // autobootstrap verify: wait until every node left maintenance and booted, then until every control
 // plane is a member of ONE etcd cluster. Stuck nodes are named with their state and the next step.
-import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { formatDuration } from '../util/duration.ts';
-import { applyHint, configFacts, nodeState, observeAll } from './cluster-view.ts';
-import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from './options.ts';
-import { Progress, json, table, type Io } from './report.ts';
-import { sleep } from '../util/sleep.ts';
-import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from './verdict.ts';
+import { EXIT, type ExitCode } from '../../exit-codes.ts';
+import { formatDuration } from '../../util/duration.ts';
+import { applyHint, configFacts, nodeState, observeAll } from '../nodes/cluster-view.ts';
+import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { Progress, json, table, type Io } from '../render/report.ts';
+import { sleep } from '../../util/sleep.ts';
+import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from '../rules/verdict.ts';
 
 export const VERIFY_FLAGS = [
   ...COMMON_FLAGS,

@@ -7,7 +7,7 @@
 //   maintenance  MachineStatus, asked without a client certificate, says stage `maintenance`
 //   unreachable  connection refused, no route, or no TLS handshake in time
 //   unknown      anything else: something answers, but it proves neither — said so, never guessed
-import { chainsTo, serverCertificate, type ServerCertificateResult } from '../discovery/tls-probe.ts';
+import { chainsTo, serverCertificate, type ServerCertificateResult } from '../../discovery/tls-probe.ts';
 import { APID_PORT, insecureStage, type InsecureLook } from './connect.ts';
 
 export type NodeProbe =

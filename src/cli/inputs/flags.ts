@@ -1,6 +1,6 @@
 // Command-line flags spelled as talosctl spells them: `--nodes=a,b`, `--nodes a`, `-n a`, `--insecure`.
 // Used for autobootstrap's own argv and for the talosctl lines talhelper generates, so both read alike.
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 
 export type FlagKind = 'string' | 'bool' | 'list';
 

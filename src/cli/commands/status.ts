@@ -1,9 +1,9 @@
 // autobootstrap status: one table of the cluster now and a one-line verdict.
-import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { configFacts, observeAll } from './cluster-view.ts';
-import { COMMON_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from './options.ts';
-import { json, table, type Io } from './report.ts';
-import { clusterVerdict, type NodeObservation } from './verdict.ts';
+import { EXIT, type ExitCode } from '../../exit-codes.ts';
+import { configFacts, observeAll } from '../nodes/cluster-view.ts';
+import { COMMON_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { json, table, type Io } from '../render/report.ts';
+import { clusterVerdict, type NodeObservation } from '../rules/verdict.ts';
 
 export const STATUS_FLAGS = COMMON_FLAGS;
 

@@ -1,7 +1,7 @@
 // What a failed ApplyConfiguration means and when to try again. Pure: codes and policies in, decisions out.
 import { status } from '@grpc/grpc-js';
-import { backoffDelay } from '../bootstrap/core/backoff.ts';
-import { codeName, isTransportFailure } from '../talos/error-class.ts';
+import { backoffDelay } from '../../bootstrap/core/backoff.ts';
+import { codeName, isTransportFailure } from '../../talos/error-class.ts';
 
 export interface RetryPolicy {
   /** Delay before the first retry. */

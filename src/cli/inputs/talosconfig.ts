@@ -4,9 +4,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { ClientIdentity } from '../talos/channel.ts';
-import { decodeBase64Strict, parsePrivateKeyPem } from '../pki/pem.ts';
-import { UsageError } from './usage-error.ts';
+import type { ClientIdentity } from '../../talos/channel.ts';
+import { decodeBase64Strict, parsePrivateKeyPem } from '../../pki/pem.ts';
+import { UsageError } from '../usage-error.ts';
 
 export interface Talosconfig {
   path: string;

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseFlags, boolFlag, listFlag, stringFlag, type FlagSpec } from './flags.ts';
 import { splitShell } from './shell-words.ts';
 import type { NodeTarget } from './target.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 
 /** talosctl apply-config's flags (and its global ones) as talhelper or an operator may add them. */
 const APPLY_CONFIG_FLAGS: FlagSpec[] = [

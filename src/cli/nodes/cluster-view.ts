@@ -1,10 +1,10 @@
 // One look at every node, shared by verify and status.
 import type { TrustedCa } from './identify-node.ts';
-import { osCaOf, readNodeConfig } from './node-config.ts';
+import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { observeNode } from './observe.ts';
-import type { Talosconfig } from './talosconfig.ts';
-import type { NodeTarget } from './target.ts';
-import type { NodeObservation } from './verdict.ts';
+import type { Talosconfig } from '../inputs/talosconfig.ts';
+import type { NodeTarget } from '../inputs/target.ts';
+import type { NodeObservation } from '../rules/verdict.ts';
 
 const DEADLINE_MS = 5_000;
 

@@ -1,15 +1,15 @@
 // autobootstrap apply: each node's config over insecure TLS with mode AUTO, retried with backoff, then
 // each node seen leaving maintenance. Every node is reported; one failure never stops the others.
-import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { formatDuration } from '../util/duration.ts';
-import { applyIo } from './apply-io.ts';
-import { applyAll, type NodeApplyResult } from './apply-node.ts';
-import type { TrustedCa } from './identify-node.ts';
-import { osCaOf, readNodeConfig } from './node-config.ts';
-import { COMMON_FLAGS, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from './options.ts';
-import { Progress, json, table, type Io } from './report.ts';
-import { retrySchedule } from './retry.ts';
-import { UsageError } from './usage-error.ts';
+import { EXIT, type ExitCode } from '../../exit-codes.ts';
+import { formatDuration } from '../../util/duration.ts';
+import { applyIo } from '../nodes/apply-io.ts';
+import { applyAll, type NodeApplyResult } from '../rules/apply-node.ts';
+import type { TrustedCa } from '../nodes/identify-node.ts';
+import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
+import { COMMON_FLAGS, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
+import { Progress, json, table, type Io } from '../render/report.ts';
+import { retrySchedule } from '../rules/retry.ts';
+import { UsageError } from '../usage-error.ts';
 
 export const APPLY_FLAGS = [
   ...COMMON_FLAGS,

@@ -1,13 +1,13 @@
 // One look at a node for verify and status: with the talosconfig's credentials when the node has its
 // config, insecurely when it is still in maintenance. Every failure becomes part of the observation.
-import type { ClientIdentity } from '../talos/channel.ts';
-import { localMemberId, machineStage } from '../talos/machine-state.ts';
-import type { NodeClient } from '../talos/node-client.ts';
-import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE } from '../talos/resources.ts';
+import type { ClientIdentity } from '../../talos/channel.ts';
+import { localMemberId, machineStage } from '../../talos/machine-state.ts';
+import type { NodeClient } from '../../talos/node-client.ts';
+import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE } from '../../talos/resources.ts';
 import { secureClient } from './connect.ts';
 import { identifyNode, type TrustedCa } from './identify-node.ts';
-import type { NodeTarget } from './target.ts';
-import type { NodeObservation } from './verdict.ts';
+import type { NodeTarget } from '../inputs/target.ts';
+import type { NodeObservation } from '../rules/verdict.ts';
 
 export const EXT_SERVICE_ID = 'ext-autobootstrap';
 

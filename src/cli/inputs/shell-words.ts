@@ -1,7 +1,7 @@
 // Splits shell text into commands and words the way a POSIX shell would for the simple lines talhelper
 // writes: single and double quotes, backslash escapes, `;`, `&&` and newlines between commands, `#`
 // comments. Anything that needs a real shell (variables, substitutions, pipes) is refused, not guessed.
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 
 export interface ShellCommand {
   /** 1-based line where the command starts. */

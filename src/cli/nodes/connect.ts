@@ -2,10 +2,10 @@
 // no client certificate, the per-boot server certificate not verified — there is nothing to verify it
 // against yet), and mutual TLS with the talosconfig's credentials once a node has its config.
 import * as grpc from '@grpc/grpc-js';
-import { mutualTlsCredentials, type ClientIdentity } from '../talos/channel.ts';
-import { machineStage } from '../talos/machine-state.ts';
-import { NodeClient, TalosCallError } from '../talos/node-client.ts';
-import { MACHINE_STATUS } from '../talos/resources.ts';
+import { mutualTlsCredentials, type ClientIdentity } from '../../talos/channel.ts';
+import { machineStage } from '../../talos/machine-state.ts';
+import { NodeClient, TalosCallError } from '../../talos/node-client.ts';
+import { MACHINE_STATUS } from '../../talos/resources.ts';
 
 export const APID_PORT = 50000;
 

@@ -9,7 +9,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { NodeTarget } from './target.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 
 const KEYS = new Set(['address', 'file', 'name']);
 

@@ -1,14 +1,14 @@
 // The flags every operator command shares, and turning them into the list of nodes to act on.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIPv4 } from '../util/ipv4.ts';
-import { parseDuration } from '../util/duration.ts';
+import { isIPv4 } from '../../util/ipv4.ts';
+import { parseDuration } from '../../util/duration.ts';
 import { boolFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './flags.ts';
 import { parsePlan } from './plan.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../rules/retry.ts';
 import { parseTalhelperOutput } from './talhelper.ts';
 import { parseTalosconfig, talosconfigPath, type Talosconfig } from './talosconfig.ts';
 import type { NodeTarget } from './target.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../usage-error.ts';
 
 export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'nodes', short: 'n', kind: 'list', help: 'comma-separated node IPv4 addresses' },

@@ -1,18 +1,18 @@
 // autobootstrap preflight: every node checked before anything is sent to it.
-import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { mapBounded } from '../util/bounded.ts';
-import { DISKS } from '../talos/resources.ts';
-import { TalosCallError } from '../talos/node-client.ts';
-import { sleep } from '../util/sleep.ts';
-import { insecureClient, shortTransportError } from './connect.ts';
-import type { DiskInfo } from './disk-selector.ts';
-import { identifyNode, type NodeProbe, type TrustedCa } from './identify-node.ts';
-import { osCaOf, readNodeConfig } from './node-config.ts';
-import { COMMON_FLAGS, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from './options.ts';
-import { CHECKS, preflightChecks, type Check } from './preflight-checks.ts';
-import { Progress, json, table, type Io } from './report.ts';
-import { retrySchedule, type RetryPolicy } from './retry.ts';
-import type { NodeTarget } from './target.ts';
+import { EXIT, type ExitCode } from '../../exit-codes.ts';
+import { mapBounded } from '../../util/bounded.ts';
+import { DISKS } from '../../talos/resources.ts';
+import { TalosCallError } from '../../talos/node-client.ts';
+import { sleep } from '../../util/sleep.ts';
+import { insecureClient, shortTransportError } from '../nodes/connect.ts';
+import type { DiskInfo } from '../rules/disk-selector.ts';
+import { identifyNode, type NodeProbe, type TrustedCa } from '../nodes/identify-node.ts';
+import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
+import { COMMON_FLAGS, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
+import { CHECKS, preflightChecks, type Check } from '../rules/preflight-checks.ts';
+import { Progress, json, table, type Io } from '../render/report.ts';
+import { retrySchedule, type RetryPolicy } from '../rules/retry.ts';
+import type { NodeTarget } from '../inputs/target.ts';
 
 export const PREFLIGHT_FLAGS = [...COMMON_FLAGS, ...RETRY_FLAGS];
 const REACH_ATTEMPTS = 3;

@@ -1,6 +1,6 @@
 // What verify and status conclude from one look at every node. Pure: observations in, verdicts out.
 // An observation that failed is "unknown", never "not bootstrapped" — the daemon's rule, kept here.
-import { oneCluster } from '../bootstrap/core/one-cluster.ts';
+import { oneCluster } from '../../bootstrap/core/one-cluster.ts';
 
 export interface NodeObservation {
   name: string;

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { parseMachineConfig, type MachineConfigFacts } from '../pki/machine-config.ts';
-import type { DiskSelector } from './disk-selector.ts';
-import type { TrustedCa } from './identify-node.ts';
+import { parseMachineConfig, type MachineConfigFacts } from '../../pki/machine-config.ts';
+import type { DiskSelector } from '../rules/disk-selector.ts';
+import type { TrustedCa } from '../nodes/identify-node.ts';
 
 export interface NodeConfig {
   path: string;

@@ -1,14 +1,14 @@
 // Applies one node's config with retries, then waits to see it leave maintenance. The I/O is passed in,
 // so tests drive it with fakes and read the delays it asked for instead of timing it.
-import type { ApplyReply } from '../talos/node-client.ts';
-import { mapBounded } from '../util/bounded.ts';
-import { formatDuration } from '../util/duration.ts';
-import { TalosCallError } from '../talos/node-client.ts';
+import type { ApplyReply } from '../../talos/node-client.ts';
+import { mapBounded } from '../../util/bounded.ts';
+import { formatDuration } from '../../util/duration.ts';
+import { TalosCallError } from '../../talos/node-client.ts';
 import { status } from '@grpc/grpc-js';
-import { codeName } from '../talos/error-class.ts';
-import type { NodeProbe } from './identify-node.ts';
+import { codeName } from '../../talos/error-class.ts';
+import type { NodeProbe } from '../nodes/identify-node.ts';
 import { alreadyConfigured, classifyApplyError, retrySchedule, type ApplyErrorVerdict, type RetryPolicy } from './retry.ts';
-import type { NodeTarget } from './target.ts';
+import type { NodeTarget } from '../inputs/target.ts';
 
 export interface AttemptRecord {
   attempt: number;

@@ -1,7 +1,7 @@
 // preflight's verdict for one node, from what was seen. Pure: observations in, checks out.
 import { checkInstallDisk, type DiskInfo } from './disk-selector.ts';
-import type { NodeProbe } from './identify-node.ts';
-import type { NodeConfigRead } from './node-config.ts';
+import type { NodeProbe } from '../nodes/identify-node.ts';
+import type { NodeConfigRead } from '../inputs/node-config.ts';
 
 export type CheckName = 'reachable' | 'maintenance' | 'config' | 'machine-type' | 'ca-key' | 'install-disk';
 export const CHECKS: CheckName[] = ['reachable', 'maintenance', 'config', 'machine-type', 'ca-key', 'install-disk'];
