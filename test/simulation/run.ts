@@ -1,5 +1,5 @@
 // The simulation's command line (make simulate):
-//   bun test/simulation/run.ts [--seeds 10000] [--first 1] [--variant correct|forgetful-acceptor|minority-quorum]
+//   bun test/simulation/run.ts [--seeds 10000] [--first 1] [--variant correct|forgetful-acceptor|minority-quorum|no-agreement]
 //   bun test/simulation/run.ts --seed 1234 [--variant ...]    replays one seed with its trace
 import { failed, LIVENESS_BOUND_MS, runMany, runScenario, scenarioFor, type Variant } from './world.ts';
 
@@ -9,8 +9,8 @@ function arg(name: string): string | undefined {
 }
 
 const variant = (arg('variant') ?? 'correct') as Variant;
-if (!['correct', 'forgetful-acceptor', 'minority-quorum'].includes(variant)) {
-  console.error(`--variant must be correct, forgetful-acceptor or minority-quorum, not ${variant}`);
+if (!['correct', 'forgetful-acceptor', 'minority-quorum', 'no-agreement'].includes(variant)) {
+  console.error(`--variant must be correct, forgetful-acceptor, minority-quorum or no-agreement, not ${variant}`);
   process.exit(2);
 }
 const one = arg('seed');

@@ -5,13 +5,16 @@ import { failed, LIVENESS_BOUND_MS, runMany, runScenario, scenarioFor, type Vari
 
 /** Seeds that once failed, with the variant they ran; each must keep its verdict. */
 const REGRESSIONS: { seed: number; variant: Variant; fails: boolean; why: string }[] = [
-  // Broken variants: the first failing seeds make test found; they must keep failing.
-  { seed: 18, variant: 'forgetful-acceptor', fails: true, why: 'an acceptor that forgets its promise lets cp2 and cp3 both bootstrap' },
-  { seed: 13, variant: 'forgetful-acceptor', fails: true, why: 'nodes learn different bootstrappers' },
-  { seed: 5, variant: 'minority-quorum', fails: true, why: 'floor(N/2) acceptors of 3 let cp1 and cp2 both be chosen' },
-  // The same seeds with the real protocol: safe, and a bootstrap within the bound.
-  { seed: 18, variant: 'correct', fails: false, why: 'same schedule, durable acceptors' },
-  { seed: 5, variant: 'correct', fails: false, why: 'same schedule, majority quorum' },
+  // Broken variants: failing seeds the runs found; they must keep failing.
+  { seed: 5, variant: 'forgetful-acceptor', fails: true, why: 'an acceptor that forgets its promise lets cp1 and cp3 of three both bootstrap' },
+  { seed: 2, variant: 'forgetful-acceptor', fails: true, why: 'the same with seven control planes' },
+  { seed: 20, variant: 'minority-quorum', fails: true, why: 'floor(N/2) acceptors of 3 let cp1 and cp2 both be chosen' },
+  { seed: 6, variant: 'no-agreement', fails: true, why: 'without agreement, two leaders of their own views both bootstrap' },
+  // The same schedules with the real protocol: safe, and a bootstrap within the bound.
+  { seed: 5, variant: 'correct', fails: false, why: 'same seed, durable acceptors' },
+  { seed: 2, variant: 'correct', fails: false, why: 'same seed, durable acceptors' },
+  { seed: 20, variant: 'correct', fails: false, why: 'same seed, majority quorum' },
+  { seed: 6, variant: 'correct', fails: false, why: 'same seed, with agreement' },
 ];
 
 const COUNT = Number(process.env.SIMULATION_SEEDS ?? 2_000);
@@ -49,6 +52,12 @@ describe('deterministic simulation', () => {
     const s = runMany(1, COUNT, 'minority-quorum', 1);
     expect(s.failures.length).toBe(1);
     expect(s.failures[0]?.violations.length).toBeGreaterThan(0);
+  });
+
+  test('the daemon without agreement (a majority seen is enough) splits within the run', () => {
+    const s = runMany(1, COUNT, 'no-agreement', 1);
+    expect(s.failures.length).toBe(1);
+    expect(s.failures[0]?.violations.join(' ')).toContain('Bootstrap accepted on');
   });
 
   for (const r of REGRESSIONS) {

@@ -1,6 +1,7 @@
 // A deterministic simulation of the whole bootstrap, in the spirit of FoundationDB's simulation testing:
-// one process, a virtual clock, a seeded schedule. The agreement core (src/agreement/core/step.ts) and the
-// bootstrap gate (src/agreement/core/bootstrap-gate.ts) are the real code; the network, Talos (its
+// one process, a virtual clock, a seeded schedule. The agreement core (src/agreement/core/step.ts), the
+// runner's decision (src/bootstrap/core/decide.ts) and the bootstrap gate (src/agreement/core/
+// bootstrap-gate.ts) are the real code; the runner's loop around them is modelled; the network, Talos (its
 // in-memory Bootstrap, etcd's start and join, reboots, boot times) and time are simulated.
 //
 // Faults: message loss, duplication, reordering and delay; asymmetric partitions (directed links);
@@ -8,14 +9,17 @@
 // before etcd writes its data directory); etcd taking minutes to start after a Bootstrap; clock-rate drift
 // and boot-time steps. Times are scaled down from Talos's (see test/simulation/README.md); their order is
 // Talos's.
-import { bootstrapGate, type ClusterEvidence } from '../../src/agreement/core/bootstrap-gate.ts';
+import { bootstrapGate } from '../../src/agreement/core/bootstrap-gate.ts';
+import { decide } from '../../src/bootstrap/core/decide.ts';
+import type { Candidate, Observation } from '../../src/bootstrap/core/observation.ts';
+import { BOOTSTRAP_REQUESTED } from '../../src/model/etcd-evidence.ts';
 import type { Message } from '../../src/agreement/core/messages.ts';
 import { majorityOf, type AgreementParams } from '../../src/agreement/core/params.ts';
 import { EMPTY_DURABLE, initialState, type AgreementState, type DurableState, type Tunables } from '../../src/agreement/core/state.ts';
 import { step, type Faults, type Input } from '../../src/agreement/core/step.ts';
 import { Rng } from './random.ts';
 
-export type Variant = 'correct' | 'forgetful-acceptor' | 'minority-quorum';
+export type Variant = 'correct' | 'forgetful-acceptor' | 'minority-quorum' | 'no-agreement';
 
 export interface Scenario {
   seed: number;
@@ -76,6 +80,8 @@ interface SimNode {
   etcd: Etcd;
   /** Never comes up (q < N: the control plane that never boots). */
   absent: boolean;
+  /** What the runner armed (its own identity) after a round that elected it; cleared by a restart. */
+  armed: string | undefined;
 }
 
 type Event =
@@ -145,6 +151,7 @@ export function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Outco
       lastIssuedAt: undefined,
       etcd: { data: undefined, pending: false, running: false },
       absent: i < absentCount,
+      armed: undefined,
     });
   }
   const local = (n: SimNode) => Math.floor(now * n.rate);
@@ -189,25 +196,59 @@ export function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Outco
 
   const reachable = (from: SimNode, to: SimNode) => to.up && !blocked.has(`${from.id}>${to.id}`);
 
+  const candidateOf = (p: SimNode): Candidate => ({
+    address: p.id,
+    identity: p.id,
+    hostname: p.id,
+    bootTime: BigInt(p.bootTime),
+    machineType: 'controlplane',
+    stage: 'running',
+    // What Talos shows (model/etcd-evidence.ts): Running; "Bootstrap requested" while an accepted Bootstrap
+    // waits in memory; otherwise Preparing (waiting to join); the data directory as it is.
+    etcd: {
+      service: p.etcd.running
+        ? { kind: 'running', fact: { state: 'Running', lastEvent: '' } }
+        : p.etcd.pending
+          ? { kind: 'bootstrap-requested', fact: { state: 'Finished', lastEvent: BOOTSTRAP_REQUESTED } }
+          : { kind: 'not-running', fact: { state: 'Preparing', lastEvent: 'Running pre state' } },
+      dataDir: p.etcd.data === undefined ? { kind: 'empty' } : { kind: 'has-data', entries: ['member'] },
+    },
+  });
+
+  // One round of the runner: the real decision (src/bootstrap/core/decide.ts, with the agreement's chosen
+  // node leading), the agreement fed as the runner feeds it, and the real gate at the final check.
   const round = (i: number) => {
     const n = nodes[i] as SimNode;
     if (!n.core) return;
-    // The runner's view: verified control planes (apid reachable from here), who leads, the evidence.
     const verified = nodes.filter((p) => p === n || reachable(n, p));
-    const leader = [...verified].sort((a, b) => a.bootTime - b.bootTime || (a.id < b.id ? -1 : 1))[0] as SimNode;
-    apply(n, { kind: 'view', view: { verified: verified.map((p) => p.id), leads: leader === n, seen: verified.length } });
+    const controlPlanes = verified.map(candidateOf);
+    const cluster = verified.find((p) => p.etcd.running && p.etcd.data !== undefined);
+    const observation: Observation = {
+      selfAddress: n.id,
+      selfIdentity: n.id,
+      controlPlanes,
+      others: [],
+      rejected: [],
+      memberList: cluster ? { kind: 'ok', memberIds: [cluster.etcd.data as string] } : { kind: 'timed-out', message: 'no etcd' },
+    };
+    const d = decide({ observation, quorumNodes: sc.q, armed: n.armed, chosen: n.core.durable.chosen });
+    apply(n, { kind: 'view', view: { verified: verified.map((p) => p.id), leads: d.kind === 'bootstrap', seen: verified.length } });
     apply(n, { kind: 'tick' });
-    const any = verified.some((p) => p.etcd.running || p.etcd.data !== undefined);
-    const evidence: ClusterEvidence = any ? 'bootstrapped' : verified.length >= sc.q ? 'not-bootstrapped' : 'unknown';
+    if (d.kind === 'arm') n.armed = n.id;
+    else if (d.kind !== 'bootstrap') n.armed = undefined;
+    if (d.kind !== 'bootstrap') return;
+    // The daemon before agreement: a majority seen and the evidence were enough to call.
+    if (sc.variant === 'no-agreement') return talosBootstrap(n, false);
     const core = n.core;
+    const self = controlPlanes.find((c) => c.identity === n.id) as Candidate;
     const gate = bootstrapGate({
       self: n.id,
       chosen: core.durable.chosen,
       chosenAtMs: core.durable.chosenAtMs,
       quorumError: core.quorumError,
-      evidence,
-      ownDataDirEmpty: n.etcd.data === undefined,
-      ownEtcdRunning: n.etcd.running,
+      evidence: 'not-bootstrapped',
+      ownDataDirEmpty: self.etcd.dataDir.kind === 'empty',
+      ownEtcdRunning: self.etcd.service.kind === 'running' ? true : self.etcd.service.kind === 'not-running' ? false : undefined,
       lastIssuedAt: n.lastIssuedAt,
       issuedBefore: n.disk.bootstrapIssued,
       startedAt: n.startedAt,
@@ -215,6 +256,7 @@ export function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Outco
       reissueDelayMs: REISSUE_DELAY_MS,
     });
     if (gate.kind === 'call') talosBootstrap(n, gate.reissue);
+    else n.armed = undefined;
   };
 
   // Talos's Bootstrap (internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go): refused when the
@@ -243,6 +285,7 @@ export function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Outco
     n.core = initialState(n.id, params, n.disk, TUNABLES);
     n.startedAt = local(n);
     n.lastIssuedAt = undefined;
+    n.armed = undefined;
     if (n.disk.chosen !== undefined) learned.set(n.id, n.disk.chosen);
     schedule(now + rng.int(0, ROUND_MS), { kind: 'round', node: nodes.indexOf(n), daemon: n.daemon });
   };
