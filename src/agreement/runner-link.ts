@@ -30,6 +30,8 @@ export interface LinkOptions {
 export class RunnerAgreement implements AgreementHooks {
   private readonly startedAt: number;
   private lastIssuedAt: number | undefined;
+  private lastIssuedBeforeCall: number | undefined;
+  private issuedBeforeCall = false;
   private lastNote = '';
 
   constructor(private readonly o: LinkOptions) {
@@ -74,9 +76,17 @@ export class RunnerAgreement implements AgreementHooks {
     return { kind: 'wait', message: g.message, retryInMs };
   };
 
-  bootstrapAccepted(): void {
+  bootstrapCalling(): void {
+    this.issuedBeforeCall = this.o.runtime.bootstrapIssued;
+    this.lastIssuedBeforeCall = this.lastIssuedAt;
     this.lastIssuedAt = this.o.now();
-    this.o.runtime.markBootstrapIssued();
+    this.o.runtime.setBootstrapIssued(true);
+  }
+
+  bootstrapRefused(): void {
+    // Nothing was accepted: the call does not count towards the re-issue delay.
+    this.lastIssuedAt = this.lastIssuedBeforeCall;
+    if (!this.issuedBeforeCall) this.o.runtime.setBootstrapIssued(false);
   }
 
   private reissueLeftMs(): number {

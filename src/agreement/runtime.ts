@@ -82,10 +82,13 @@ export class AgreementRuntime {
     return this.apply({ kind: 'message', message }, message.from);
   }
 
-  /** Records durably that Talos accepted this node's Bootstrap (the re-issue rule needs it after a reboot). */
-  markBootstrapIssued(): void {
-    if (this.state.durable.bootstrapIssued) return;
-    const durable = { ...this.state.durable, bootstrapIssued: true };
+  /**
+   * Records durably that this node called Bootstrap (it may have been accepted; the re-issue rule needs it
+   * after a reboot), or that the call was refused. Throws if it cannot be saved (then do not call).
+   */
+  setBootstrapIssued(issued: boolean): void {
+    if (this.state.durable.bootstrapIssued === issued) return;
+    const durable = { ...this.state.durable, bootstrapIssued: issued };
     this.o.store.save(durable);
     this.state = { ...this.state, durable };
   }

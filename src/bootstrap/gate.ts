@@ -42,6 +42,11 @@ export interface AgreementHooks {
   chosen(): NodeIdentity | undefined;
   /** Every round, after its decision; `controlPlanesSeen`: distinct control planes verified or listed as members. */
   observe(observation: Observation, controlPlanesSeen: number): void;
-  /** Talos accepted this node's Bootstrap. */
-  bootstrapAccepted(): void;
+  /**
+   * Right before the Bootstrap call: recorded durably, since a call whose answer is lost may still have been
+   * accepted (the re-issue delay then counts from here).
+   */
+  bootstrapCalling(): void;
+  /** Talos answered the call with a refusal (a gRPC code it sends itself): nothing was accepted. */
+  bootstrapRefused(): void;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import type { Logger } from '../log.ts';
 import { classifyBootstrapError, codeName } from '../talos/error-class.ts';
+import { status } from '@grpc/grpc-js';
 import { TalosCallError } from '../talos/node-client.ts';
 import { formatDuration } from '../util/duration.ts';
 import { compareIPv4 } from '../util/ipv4.ts';
@@ -231,12 +232,15 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           continue;
         }
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
+        ctx.agreement?.bootstrapCalling();
         try {
           await io.bootstrapSelf();
         } catch (e) {
           const code = e instanceof TalosCallError ? e.code : -1;
           const details = e instanceof TalosCallError ? e.details : String(e);
           const outcome = classifyBootstrapError(code, details);
+          // Talos's own refusals (not a transport failure or a deadline): the call was not accepted.
+          if (outcome === 'already-exists' || outcome === 'wrong-role' || outcome === 'refuse' || (outcome === 'retry' && code === status.FAILED_PRECONDITION)) ctx.agreement?.bootstrapRefused();
           const fields = { event: 'bootstrap-error', code: codeName(code), details, outcome };
           if (outcome === 'wrong-role') {
             log.error(fields, `Bootstrap refused (${codeName(code)}: ${details}): this node is not a control plane or the minted os:admin certificate was not accepted; check the machine type and CA`);
@@ -259,7 +263,6 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           await sleep(delay, signal);
           continue;
         }
-        ctx.agreement?.bootstrapAccepted();
         log.info({ event: 'bootstrap-done' }, 'Bootstrap accepted: this node is forming the etcd cluster');
         return confirmJoined(ctx, 'leader', observation);
       }

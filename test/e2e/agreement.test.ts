@@ -122,4 +122,54 @@ describe('majority bootstrap', () => {
     expect(line).toContain(`${h.ip('cp3')} (node id ${cp3})`);
     expect(line).toContain('is its agreement port open?');
   }, 120_000);
+
+  test('the chosen node rebooted before its etcd started: it re-issues Bootstrap, and nobody else does', async () => {
+    // etcd takes a while to start after a Bootstrap (its image pull); the re-issue delay is short here.
+    h = await startCluster({ subnet: '127.0.196', quorum: 2, nodes: threeControlPlanes([1_700_000_100, 1_700_000_200, 1_700_000_300]), sim: { etcdStartDelayMs: 6_000 } });
+    const env = { ...MAJORITY, TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: '3s' };
+    const ds = ['cp1', 'cp2', 'cp3'].map((n) => h!.daemon(n, env));
+    await h.sim.waitUntil(() => h!.sim.successfulBootstraps().length === 1, 30_000, 'the first Bootstrap');
+    expect(h.sim.bootstrapCalls().map((b) => b.node)).toEqual(['cp1']);
+    // The reboot: the daemon stops with the node; the accepted Bootstrap is lost; cp1 now boots last.
+    ds[0]!.kill('SIGKILL');
+    await ds[0]!.exited;
+    await h.sim.reboot('cp1', 300, 1_700_000_900);
+    expect(h.sim.timeline().some((e) => e.kind === 'node-rebooted' && e.lostBootstrap)).toBe(true);
+    const again = h.daemon('cp1', env);
+    const codes = await Promise.all([again, ds[1]!, ds[2]!].map((d) => d.exitWithin(90_000)));
+    expect(codes).toEqual([0, 0, 0]);
+    expect(h.sim.bootstrapCalls().map((b) => b.node)).toEqual(['cp1', 'cp1']);
+    expect(again.events('agreement-call')[0]?.reissue).toBe(true);
+    expect(h.sim.etcdClusters()).toHaveLength(1);
+    expect(h.sim.etcdClusters()[0]?.members.map((m) => m.node).sort()).toEqual(['cp1', 'cp2', 'cp3']);
+  }, 150_000);
+
+  test("the chosen node's boot time moves after its Bootstrap while etcd still pulls its image: nobody else bootstraps", async () => {
+    // Talos shows the accepted Bootstrap ("Bootstrap requested") only briefly, then Preparing with an empty
+    // data directory until etcd starts: the evidence alone then reads "not bootstrapped" everywhere.
+    h = await startCluster({
+      subnet: '127.0.197',
+      quorum: 2,
+      nodes: threeControlPlanes([1_700_000_100, 1_700_000_200, 1_700_000_300]),
+      sim: { etcdStartDelayMs: 15_000, bootstrapStopVisibleMs: 200 },
+    });
+    const ds = ['cp1', 'cp2', 'cp3'].map((n) => h!.daemon(n, MAJORITY));
+    await h.sim.waitUntil(() => h!.sim.successfulBootstraps().length === 1, 30_000, 'the first Bootstrap');
+    expect(h.sim.bootstrapCalls().map((b) => b.node)).toEqual(['cp1']);
+    // A clock step after "synced" moves cp1's boot time past the others'; cp2 now boots first.
+    h.sim.setFlags('cp1', { bootTime: 1_700_000_900 });
+    // cp2 and cp3 decide afresh (restarted daemons), while cp1's etcd is still Preparing, its directory empty.
+    for (const d of [ds[1]!, ds[2]!]) {
+      d.kill('SIGKILL');
+      await d.exited;
+    }
+    const cp2 = h.daemon('cp2', MAJORITY);
+    const cp3 = h.daemon('cp3', MAJORITY);
+    const codes = await Promise.all([ds[0]!, cp2, cp3].map((d) => d.exitWithin(90_000)));
+    expect(codes).toEqual([0, 0, 0]);
+    expect(h.sim.bootstrapCalls().map((b) => b.node)).toEqual(['cp1']);
+    expect(h.sim.etcdClusters()).toHaveLength(1);
+    // cp2 led by boot time, but followed the chosen node.
+    expect(cp2.lines.some((l) => l.event === 'agreement-chosen' || String(l.msg).includes('leader is 127.0.197.1'))).toBe(true);
+  }, 150_000);
 });

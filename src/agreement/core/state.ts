@@ -15,7 +15,7 @@ export interface DurableState {
   chosen: string | undefined;
   /** Wall-clock ms when this node learned `chosen` (for the log's "since"); not used for any decision. */
   chosenAtMs: number | undefined;
-  /** This node called Bootstrap and Talos accepted it at least once (only ever true on the chosen node). */
+  /** This node called Bootstrap, and Talos may have accepted it (only ever true on the chosen node). */
   bootstrapIssued: boolean;
 }
 
