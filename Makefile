@@ -26,7 +26,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 IMAGE ?=
 
 .PHONY: all deps build lint test test-unit test-e2e test-extension test-oracle oracle demo clean rootfs image image-push bench-size bench version \
-	seccomp-profile fuzz soak FORCE tools-unit tools-state tools-extension tools-extension-test tools-runc tools-bench
+	seccomp-profile fuzz soak simulate FORCE tools-unit tools-state tools-extension tools-extension-test tools-runc tools-bench
 
 all: build
 
@@ -126,7 +126,7 @@ lint: node_modules/.installed
 	$(TSC) --noEmit -p .
 
 test-unit: node_modules/.installed tools-unit
-	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/fuzz
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/fuzz test/simulation
 
 test-e2e: node_modules/.installed tools-unit tools-state build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
@@ -190,6 +190,15 @@ fuzz: deps
 # of BENCHMARKS.md. Not part of test: needs root (a private network namespace), takes about 12 minutes.
 soak: deps
 	$(BUN) bench/soak/soak.ts
+
+# The agreement's deterministic simulation (test/simulation/README.md): 10,000 seeded schedules per
+# variant run; SEEDS=, FIRST= and VARIANT= change it. One seed replays with its trace:
+#   node_modules/.bin/bun test/simulation/run.ts --seed 1234
+SEEDS ?= 10000
+FIRST ?= 1
+VARIANT ?= correct
+simulate: deps
+	$(BUN) test/simulation/run.ts --seeds $(SEEDS) --first $(FIRST) --variant $(VARIANT)
 
 clean:
 	rm -rf dist build .tmp

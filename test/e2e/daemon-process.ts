@@ -1,6 +1,7 @@
 // Runs the compiled daemon as a child process and collects its JSON log lines.
 import { spawn, type Subprocess } from 'bun';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { linesOf, type OutputLine } from './secret-scan.ts';
 
@@ -40,6 +41,9 @@ export function loopbackDaemonEnv(o: { quorum: number; nodeIp: string; subnet: s
     TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${o.subnet}.0/24`,
     ...(o.peers?.length ? { TALOS_AUTO_BOOTSTRAP_PEERS: o.peers.join(',') } : {}),
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
+    // The agreement's state: one directory per node, next to (never inside) its host root, so a restarted
+    // daemon finds its state again; a fresh one without a host root.
+    TALOS_AUTO_BOOTSTRAP_STATE_DIR: o.hostRoot ? `${o.hostRoot.replace(/\/+$/, '')}.agreement-state` : mkdtempSync(join(tmpdir(), 'agreement-state-')),
   };
 }
 
