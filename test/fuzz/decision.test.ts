@@ -2,19 +2,36 @@
 // identity as discovery does, then decide()): any boot times (0, huge, equal), duplicate identities, init
 // nodes, etcd states, member-list outcomes, quorum sizes and armed leaders. decide never throws, and it
 // says "bootstrap" only when the evidence proves it may: this node armed, verified, the oldest of at least
-// the quorum of distinct control planes, no init node, every control plane's etcd positively not running
-// and the member list positively failing. And the one-cluster verdict never calls a split one cluster.
+// the quorum of distinct control planes, no init node, every control plane positively answering with an
+// empty etcd data directory and an etcd service in which no etcd runs, and the member list having answered
+// without a cluster. And the one-cluster verdict never calls a split one cluster.
 import { afterAll, describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { decide } from '../../src/bootstrap/core/decide.ts';
 import { compareCandidates } from '../../src/bootstrap/core/elect.ts';
-import type { Candidate, MemberListResult, Observation } from '../../src/bootstrap/core/observation.ts';
+import type { Candidate, EtcdEvidence, MemberListResult, Observation } from '../../src/bootstrap/core/observation.ts';
 import { oneCluster } from '../../src/bootstrap/core/one-cluster.ts';
 import { mergeByIdentity } from '../../src/discovery/merge-identities.ts';
 import { check, outcome, RSS_BUDGET_MIB, rssMiB } from './fuzz-run.ts';
 
 const FILE = 'decision.test.ts';
 const SELF = '10.0.0.1';
+/** This node's identity (the identities below are a..e; this node is the first). */
+const SELF_ID = 'a';
+/** Every shape of etcd evidence a peer reply can produce, the bootstrapping one most often. */
+const NOT_RUNNING: EtcdEvidence = { service: { kind: 'not-running', fact: { state: 'Preparing', lastEvent: 'Running pre state' } }, dataDir: { kind: 'empty' } };
+const etcd: fc.Arbitrary<EtcdEvidence> = fc.constantFrom<EtcdEvidence>(
+  NOT_RUNNING,
+  NOT_RUNNING,
+  { service: { kind: 'not-running', fact: { state: 'Failed', lastEvent: 'Failed to run pre stage' } }, dataDir: { kind: 'empty' } },
+  { service: { kind: 'not-running', fact: { state: 'Preparing', lastEvent: 'Running pre state' } }, dataDir: { kind: 'has-data', entries: ['member'] } },
+  { service: { kind: 'not-running', fact: { state: 'Preparing', lastEvent: 'Running pre state' } }, dataDir: { kind: 'unknown', why: 'List INTERNAL' } },
+  { service: { kind: 'running', fact: { state: 'Running', lastEvent: 'Health check successful' } }, dataDir: { kind: 'has-data', entries: ['member'] } },
+  { service: { kind: 'bootstrap-requested', fact: { state: 'Finished', lastEvent: 'Bootstrap requested' } }, dataDir: { kind: 'empty' } },
+  { service: { kind: 'unknown', why: 'ServiceList UNAVAILABLE' }, dataDir: { kind: 'empty' } },
+  { service: { kind: 'unknown', why: 'etcd service state Stopping', fact: { state: 'Stopping', lastEvent: '' } }, dataDir: { kind: 'unknown', why: 'empty reply to the listing' } },
+);
+const positivelyEmpty = (c: Candidate): boolean => c.etcd.service.kind === 'not-running' && c.etcd.dataDir.kind === 'empty';
 const address = fc.oneof(fc.constantFrom(SELF, '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.1.9'), fc.integer({ min: 1, max: 254 }).map((h) => `10.0.0.${h}`));
 const bootTime = fc.oneof(fc.constantFrom(0n, 1n, 1_700_000_000n, 1_700_000_000n, 2n ** 63n, 2n ** 64n - 1n), fc.bigInt({ min: -10n, max: 2n ** 64n }));
 const candidate: fc.Arbitrary<Candidate> = fc.record({
@@ -24,7 +41,7 @@ const candidate: fc.Arbitrary<Candidate> = fc.record({
   bootTime,
   machineType: fc.constantFrom('controlplane', 'controlplane', 'controlplane', 'init', 'worker', 'unknown'),
   stage: fc.constantFrom('running', 'booting', 'maintenance', ''),
-  etcd: fc.constantFrom('running', 'not-running', 'not-running', 'unknown'),
+  etcd,
 }) as fc.Arbitrary<Candidate>;
 const memberList: fc.Arbitrary<MemberListResult> = fc.oneof(
   fc.record({ kind: fc.constant('ok' as const), memberIds: fc.array(fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }).map(String), { maxLength: 3 }) }),
@@ -37,6 +54,7 @@ const observation: fc.Arbitrary<Observation> = fc
   .record({ cps: fc.array(candidate, { maxLength: 7 }), others: fc.array(candidate, { maxLength: 2 }), memberList, rejected: fc.array(fc.record({ address, reason: fc.string({ maxLength: 5 }) }), { maxLength: 2 }) })
   .map(({ cps, others, memberList: ml, rejected }) => ({
     selfAddress: SELF,
+    selfIdentity: SELF_ID,
     controlPlanes: mergeByIdentity(
       cps.filter((c) => c.machineType === 'controlplane' || c.machineType === 'init'),
       SELF,
@@ -59,16 +77,16 @@ const nearBootstrap: fc.Arbitrary<{ obs: Observation; armed: string | undefined 
         fc.record({ kind: fc.constant('field' as const), i: fc.nat(), c: candidate, key: fc.constantFrom('address', 'identity', 'bootTime', 'machineType', 'etcd') }),
         fc.record({ kind: fc.constant('duplicate' as const), i: fc.nat(), address }),
         fc.record({ kind: fc.constant('memberList' as const), memberList }),
-        fc.record({ kind: fc.constant('armed' as const), armed: fc.option(address, { nil: undefined }) }),
+        fc.record({ kind: fc.constant('armed' as const), armed: fc.option(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { nil: undefined }) }),
       ),
       { maxLength: 3 },
     ),
   )
   .map(([peers, changes]) => {
-    const base = (i: number): Candidate => ({ address: `10.0.0.${i + 1}`, identity: String.fromCharCode(97 + i), hostname: `cp${i + 1}`, bootTime: 1_700_000_000n + BigInt(i), machineType: 'controlplane', stage: 'running', etcd: 'not-running' });
+    const base = (i: number): Candidate => ({ address: `10.0.0.${i + 1}`, identity: String.fromCharCode(97 + i), hostname: `cp${i + 1}`, bootTime: 1_700_000_000n + BigInt(i), machineType: 'controlplane', stage: 'running', etcd: NOT_RUNNING });
     let cps = Array.from({ length: peers + 1 }, (_, i) => base(i));
     let ml: MemberListResult = { kind: 'failed', message: 'no endpoints' };
-    let armed: string | undefined = SELF;
+    let armed: string | undefined = SELF_ID;
     for (const ch of changes) {
       const i = 'i' in ch ? ch.i % cps.length : 0;
       if (ch.kind === 'field') cps[i] = { ...cps[i]!, [ch.key]: ch.c[ch.key] };
@@ -77,7 +95,7 @@ const nearBootstrap: fc.Arbitrary<{ obs: Observation; armed: string | undefined 
       if (ch.kind === 'armed') armed = ch.armed;
     }
     const controlPlanes = mergeByIdentity(cps.filter((c) => c.machineType === 'controlplane' || c.machineType === 'init'), SELF);
-    return { obs: { selfAddress: SELF, controlPlanes, others: [], rejected: [], memberList: ml }, armed };
+    return { obs: { selfAddress: SELF, selfIdentity: SELF_ID, controlPlanes, others: [], rejected: [], memberList: ml }, armed };
   });
 
 afterAll(() => expect(rssMiB()).toBeLessThan(RSS_BUDGET_MIB));
@@ -89,7 +107,7 @@ describe('decision core', () => {
       FILE,
       'bootstrap only on proof',
       fc.property(
-        fc.oneof(fc.record({ obs: observation, armed: fc.option(address, { nil: undefined }) }), nearBootstrap, nearBootstrap),
+        fc.oneof(fc.record({ obs: observation, armed: fc.option(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { nil: undefined }) }), nearBootstrap, nearBootstrap),
         fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 7 })),
         ({ obs, armed }, quorumNodes) => {
         const r = outcome(() => decide({ observation: obs, quorumNodes, armed }), []);
@@ -98,13 +116,14 @@ describe('decision core', () => {
         if (r.value.kind !== 'bootstrap') return;
         bootstraps++;
         const cps = obs.controlPlanes;
-        const self = cps.find((c) => c.address === SELF);
-        expect(armed).toBe(SELF);
+        const self = cps.find((c) => c.identity === SELF_ID);
+        expect(armed).toBe(SELF_ID);
         expect(self).toBeDefined();
         expect(new Set(cps.map((c) => c.identity)).size).toBeGreaterThanOrEqual(quorumNodes);
         expect(cps.some((c) => c.machineType === 'init')).toBe(false);
-        expect(cps.every((c) => c.etcd === 'not-running')).toBe(true);
-        expect(['failed', 'timed-out']).toContain(obs.memberList.kind);
+        expect(cps.every(positivelyEmpty)).toBe(true);
+        // The member list is extra evidence: it must have given its outcome, and that outcome must not be a cluster.
+        expect(['failed', 'timed-out', 'no-answer']).toContain(obs.memberList.kind);
         for (const c of cps) expect(compareCandidates(self!, c)).toBeLessThanOrEqual(0);
         },
       ),
@@ -121,7 +140,7 @@ describe('decision core', () => {
         // Each verified control plane decides from the same candidates with itself as self.
         const leaders = new Set<string>();
         for (const c of obs.controlPlanes) {
-          const d = decide({ observation: { ...obs, selfAddress: c.address }, quorumNodes, armed: c.address });
+          const d = decide({ observation: { ...obs, selfAddress: c.address, selfIdentity: c.identity }, quorumNodes, armed: c.identity });
           if (d.kind === 'bootstrap' || d.kind === 'arm') leaders.add(c.address);
           if (d.kind === 'wait' && d.leader) leaders.add(d.leader);
         }

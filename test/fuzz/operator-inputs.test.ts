@@ -4,11 +4,11 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { parseFlags, type FlagSpec } from '../../src/cli/flags.ts';
-import { parsePlan } from '../../src/cli/plan.ts';
-import { splitShell } from '../../src/cli/shell-words.ts';
-import { parseTalhelperOutput } from '../../src/cli/talhelper.ts';
-import { parseTalosconfig } from '../../src/cli/talosconfig.ts';
+import { parseFlags, type FlagSpec } from '../../src/cli/inputs/flags.ts';
+import { parsePlan } from '../../src/cli/inputs/plan.ts';
+import { splitShell } from '../../src/cli/inputs/shell-words.ts';
+import { parseTalhelperOutput } from '../../src/cli/inputs/talhelper.ts';
+import { parseTalosconfig } from '../../src/cli/inputs/talosconfig.ts';
 import { UsageError } from '../../src/cli/usage-error.ts';
 import { createClusterIdentity } from '../sim/cluster-identity.ts';
 import { issueClientCertificate } from '../sim/pki.ts';

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { etcdStateFromServices } from '../../src/discovery/inspect-peer.ts';
+import { etcdServiceFromList } from '../../src/discovery/inspect-peer.ts';
 import { applyMemberEvent, controlPlaneAddresses, emptyWatchState, parseMember, type EventType } from '../../src/discovery/members.ts';
 import { parseBootTime } from '../../src/host/boot-time.ts';
 import { localMemberId, machineStage, memberIdFromHex } from '../../src/talos/machine-state.ts';
@@ -86,15 +86,23 @@ describe('peer replies', () => {
     );
   });
 
-  test('service lists: etcd is running only when it says Running', () => {
-    const svc = fc.record({ id: fc.constantFrom('etcd', 'apid', 'kubelet', '', 'ETCD'), state: fc.oneof(fc.constantFrom('Running', 'Preparing', 'Waiting', 'Failed', 'Finished', ''), fc.string({ maxLength: 8 })), healthy: fc.boolean() });
+  test('service lists: etcd running only when it says Running, not running only in a state without an etcd process', () => {
+    const svc = fc.record({
+      id: fc.constantFrom('etcd', 'apid', 'kubelet', '', 'ETCD'),
+      state: fc.oneof(fc.constantFrom('Running', 'Preparing', 'Waiting', 'Failed', 'Finished', 'Stopping', 'Unknown', ''), fc.string({ maxLength: 8 })),
+      healthy: fc.boolean(),
+      lastEvent: fc.oneof(fc.constantFrom('', 'Running pre state', 'Bootstrap requested'), fc.string({ maxLength: 12 })),
+    });
     check(
       FILE,
       'service lists',
       fc.property(fc.array(svc, { maxLength: 6 }), (list) => {
-        const r = outcome(() => etcdStateFromServices(list), []);
-        if (r.ok && r.value === 'running') expect(list.find((s) => s.id === 'etcd')?.state).toBe('Running');
-        if (r.ok && r.value === 'not-running') expect(list.find((s) => s.id === 'etcd')?.state).toBe('Preparing');
+        const r = outcome(() => etcdServiceFromList(list), []);
+        const etcd = list.find((s) => s.id === 'etcd');
+        if (r.ok && r.value.kind === 'running') expect(etcd?.state).toBe('Running');
+        // Positively not running only in a state where machined runs no etcd process, never an unknown one.
+        if (r.ok && r.value.kind === 'not-running') expect(['Initialized', 'Starting', 'Waiting', 'Preparing', 'Failed', 'Finished', 'Skipped']).toContain(etcd?.state ?? '(absent)');
+        if (r.ok && r.value.kind === 'bootstrap-requested') expect(etcd?.lastEvent).toBe('Bootstrap requested');
       }),
     );
   });

@@ -4,8 +4,8 @@
 // Every parser of such input is quiet; a spec that is not YAML is a DATA_LOSS error naming its length only.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import * as grpc from '@grpc/grpc-js';
-import { parsePlan } from '../../src/cli/plan.ts';
-import { parseTalosconfig } from '../../src/cli/talosconfig.ts';
+import { parsePlan } from '../../src/cli/inputs/plan.ts';
+import { parseTalosconfig } from '../../src/cli/inputs/talosconfig.ts';
 import { UsageError } from '../../src/cli/usage-error.ts';
 import { parseMachineConfig } from '../../src/pki/machine-config.ts';
 import { resourceFromReply, TalosCallError } from '../../src/talos/node-client.ts';
