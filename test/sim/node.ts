@@ -27,6 +27,8 @@ export interface Settings {
   joinTimeoutMs: number;
   /** How long etcd shows Finished "Bootstrap requested" before the bootstrap-mode service replaces it. */
   bootstrapStopVisibleMs: number;
+  /** Talos's BootTimeout (70 min), scaled; see SimulatorOptions.bootTimeoutMs. */
+  bootTimeoutMs: number;
   timeSyncWaitMs: number;
   applyRebootMs: number;
 }
