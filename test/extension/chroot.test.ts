@@ -50,7 +50,7 @@ function files(dir: string, rel = ''): string[] {
 
 describe.skipIf(skip)('inside the container root (chroot)', () => {
   test('the root holds the binary, its loader and glibc, and nothing of the host', () => {
-    expect(readdirSync(ctr).sort()).toEqual(['autobootstrap', 'dev', 'etc', 'host', 'lib', 'lib64', 'proc', 'run', 'sys', 'system', 'tmp', 'usr']);
+    expect(readdirSync(ctr).sort()).toEqual(['autobootstrap', 'dev', 'etc', 'host', 'lib', 'lib64', 'proc', 'run', 'sys', 'system', 'tmp', 'usr', 'var']);
     // No loader cache and no other library directory: the loader can only use what is shipped.
     expect(existsSync(join(ctr, 'etc/ld.so.cache'))).toBe(false);
     expect(readdirSync(join(ctr, 'usr'))).toEqual(['share']);
@@ -74,7 +74,8 @@ describe.skipIf(skip)('inside the container root (chroot)', () => {
       expect(uncoveredFixturePaths(fixture, files(fixture))).toEqual([]);
       const scratch = mkdtempSync(join(work, `${n.name}-`));
       // No host root: on a node it is `/`, the spec mounts host paths at their own paths.
-      const env = loopbackDaemonEnv({ quorum: 3, nodeIp: harness.ip(n.name), subnet: SUBNET, peers: ['cp1', 'cp2', 'cp3'].map((c) => harness.ip(c)) });
+      // The agreement's state at the spec's mount, as on a node.
+      const env = { ...loopbackDaemonEnv({ quorum: 3, nodeIp: harness.ip(n.name), subnet: SUBNET, peers: ['cp1', 'cp2', 'cp3'].map((c) => harness.ip(c)) }), TALOS_AUTO_BOOTSTRAP_STATE_DIR: '/var/lib/autobootstrap' };
       harness.daemons.push(new DaemonProcess(n.name, env, containerCommand({ containerRoot: ctr, fixture, scratch })));
     }
     const codes = await Promise.all(harness.daemons.map((d) => d.exitWithin(60_000)));
