@@ -1,5 +1,11 @@
-# autobootstrap — every target installs what it needs on a fresh machine (Node.js and npm present).
+# autobootstrap — every target checks for the tools it uses, and only those (Node.js and npm present).
+# A missing tool is installed with apt-get when run as root; otherwise the target stops and prints the
+# exact command that installs it (scripts/need-tools.sh). README.md lists every change each target makes
+# to the host.
 SHELL := /bin/bash
+# Debian keeps mkfs.xfs, losetup and nft in the sbin directories, which a normal user's PATH often lacks.
+export PATH := $(PATH):/usr/local/sbin:/usr/sbin:/sbin
+NEED := scripts/need-tools.sh
 BUN := node_modules/.bin/bun
 TSC := node_modules/.bin/tsc
 BUILD_STAMP := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
@@ -19,7 +25,8 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version simulate FORCE
+.PHONY: all deps build lint test test-unit test-e2e test-extension test-oracle oracle demo clean rootfs image image-push bench-size bench version \
+	seccomp-profile fuzz soak simulate FORCE tools-unit tools-state tools-extension tools-extension-test tools-runc tools-bench
 
 all: build
 
@@ -27,27 +34,30 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# openssl verifies minted certificates in the unit tests; mkfs.xfs and losetup build the real STATE
-# filesystems the end-to-end tests mount.
-.tools-installed:
-	@command -v openssl >/dev/null || (apt-get update -qq && apt-get install -y -qq openssl)
-	@command -v mkfs.xfs >/dev/null || (apt-get update -qq && apt-get install -y -qq xfsprogs)
-	@command -v losetup >/dev/null || (apt-get update -qq && apt-get install -y -qq mount)
-	@touch $@
-
-# The extension image tools, all from Debian: umoci writes OCI layouts; dpkg-deb unpacks libc6.
-.extension-tools-installed:
-	@command -v umoci >/dev/null || (apt-get update -qq && apt-get install -y -qq umoci)
-	@command -v dpkg-deb >/dev/null
-	@touch $@
-
+# Tool checks, one per use (phony: a removed tool is noticed on the next run).
+# openssl verifies minted certificates in the unit tests.
+tools-unit:
+	@$(NEED) test openssl=openssl
+# mkfs.xfs and losetup build the real STATE filesystems of the end-to-end tests; those tests run only as
+# root (they skip otherwise), so only root needs the tools.
+tools-state:
+	@[ "$$(id -u)" != 0 ] || $(NEED) test mkfs.xfs=xfsprogs losetup=mount
+# The extension image, all from Debian: umoci writes OCI layouts; dpkg-deb unpacks libc6.
+tools-extension:
+	@$(NEED) image umoci=umoci dpkg-deb=dpkg apt-get=apt
 # qemu-user runs the arm64 build, and the amd64 build on a CPU without AVX2, in the extension tests.
-.extension-test-tools-installed:
-	@command -v qemu-aarch64 >/dev/null && command -v qemu-x86_64 >/dev/null || \
-	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-user)
-	@touch $@
+tools-extension-test:
+	@$(NEED) test qemu-aarch64=qemu-user qemu-x86_64=qemu-user
+# make bench: a private network namespace with an nftables drop rule.
+tools-bench:
+	@$(NEED) bench nft=nftables ip=iproute2 unshare=util-linux
 
-deps: node_modules/.installed .tools-installed
+# runc (Debian's) runs the extension from its OCI runtime spec in test/extension/runc.test.ts.
+tools-runc:
+	@$(NEED) test runc=runc
+
+# Everything the tests use (make demo needs none of it: only node_modules and the binary).
+deps: node_modules/.installed tools-unit tools-state
 
 dist/autobootstrap: node_modules/.installed $(SOURCES)
 	@mkdir -p dist
@@ -69,16 +79,20 @@ $(XDIST)-%/autobootstrap: node_modules/.installed $(SOURCES) $(XBUILD)/.version
 
 # glibc for each architecture from Debian's libc6 package of that architecture (the archive's current
 # version, the same for both), never from whatever the build machine has installed.
-$(XBUILD)/debs/libc6_%.deb:
+# A foreign architecture must be known to dpkg for apt-get to download its libc6: as root this adds it
+# (dpkg --add-architecture, a lasting host change listed in the README); otherwise it says how.
+$(XBUILD)/debs/libc6_%.deb: | tools-extension
 	@mkdir -p $(@D)
 	@dpkg --print-foreign-architectures | grep -qx $* || [ "$$(dpkg --print-architecture)" = $* ] || \
-	  dpkg --add-architecture $*
+	  { [ "$$(id -u)" = 0 ] && dpkg --add-architecture $* && apt-get update -qq; } || \
+	  { echo "make image needs dpkg to know the $* architecture (to download Debian's libc6:$*); run:" >&2; \
+	    echo "  sudo dpkg --add-architecture $* && sudo apt-get update" >&2; exit 1; }
 	@apt-cache show libc6:$* >/dev/null 2>&1 || apt-get update -qq
 	cd $(@D) && rm -f libc6_*_$*.deb && apt-get download -qq -o APT::Sandbox::User=root libc6:$* && \
 	  mv libc6_*_$*.deb $(@F)
 
 $(XBUILD)/.rootfs-%: $(XDIST)-%/autobootstrap $(XBUILD)/debs/libc6_%.deb extension/autobootstrap.yaml extension/manifest.yaml \
-		scripts/extension/assemble-rootfs.sh .extension-tools-installed
+		scripts/extension/assemble-rootfs.sh | tools-extension
 	scripts/extension/assemble-rootfs.sh $* $(XDIST)-$*/autobootstrap $(XBUILD)/debs/libc6_$*.deb "$(EXT_VERSION)" $(XBUILD)/extension/linux-$*
 	@touch $@
 
@@ -108,30 +122,74 @@ version: node_modules/.installed
 bench-size: image
 	$(BUN) scripts/extension/bench-size.ts
 
-lint: deps
+lint: node_modules/.installed
 	$(TSC) --noEmit -p .
 
-test-unit: deps
-	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/simulation
+test-unit: node_modules/.installed tools-unit
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/fuzz test/simulation
 
-test-e2e: deps build
+test-e2e: node_modules/.installed tools-unit tools-state build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
 
 # The extension checks run on the real build outputs, so they build the image first.
-test-extension: deps image .extension-test-tools-installed
+test-extension: node_modules/.installed tools-state tools-extension-test tools-runc image
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/extension
 
-test: lint test-unit test-e2e test-extension
+# --- Talos's own Go code as the test oracle (test/oracle, see its README) ---------------------------------
+# Needs Go >= ORACLE_GO_MIN (the go directive of Talos's pkg/machinery v1.14.1); modules come from the Go
+# module proxy on the first build. Never part of the binary or the extension.
+GO ?= go
+ORACLE_GO_MIN := 1.26.5
+ORACLE_DIR := $(XBUILD)/oracle
+ORACLE := $(ORACLE_DIR)/oracle
+ORACLE_CONFIGS := $(ORACLE_DIR)/configs/index.json
 
-demo: deps build
+$(ORACLE): test/oracle/go.mod test/oracle/go.sum $(filter-out %_test.go,$(wildcard test/oracle/*.go))
+	@command -v $(GO) >/dev/null || { echo "test/oracle needs Go >= $(ORACLE_GO_MIN) (Talos's pkg/machinery v1.14.1 requires it); no 'go' found" >&2; exit 1; }
+	@v=$$(GOTOOLCHAIN=local $(GO) env GOVERSION); v=$${v#go}; \
+	  [ "$$(printf '%s\n%s\n' '$(ORACLE_GO_MIN)' "$$v" | sort -V | head -n1)" = '$(ORACLE_GO_MIN)' ] || \
+	  { echo "test/oracle needs Go >= $(ORACLE_GO_MIN) (Talos's pkg/machinery v1.14.1 requires it); this machine has Go $$v" >&2; exit 1; }
+	@mkdir -p $(@D)
+	cd test/oracle && GOTOOLCHAIN=local GOFLAGS=-mod=readonly $(GO) build -trimpath -o $(CURDIR)/$@ .
+
+# Machine configs from Talos's own generator, one control plane and one worker per version contract.
+$(ORACLE_CONFIGS): $(ORACLE)
+	rm -rf $(ORACLE_DIR)/configs && $(ORACLE) gen $(ORACLE_DIR)/configs
+
+oracle: $(ORACLE) $(ORACLE_CONFIGS)
+
+test-oracle: node_modules/.installed build oracle
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/oracle
+
+test: lint test-unit test-e2e test-extension test-oracle
+
+# Only Node's packages and the binary: the demo runs the simulator and the daemons on loopback, as any user.
+# It uses Talos's own generated configs when `make oracle` (Go) has built them, the simulator's otherwise.
+demo: build
 	$(BUN) scripts/demo.ts
 
-# Not part of test: needs root, creates a private network namespace, takes about 11 minutes (BENCH_QUICK=1: 3).
-bench: deps build
-	@command -v nft >/dev/null || (apt-get update -qq && apt-get install -y -qq nftables)
-	@command -v ip >/dev/null || (apt-get update -qq && apt-get install -y -qq iproute2)
-	@command -v unshare >/dev/null || (apt-get update -qq && apt-get install -y -qq util-linux)
+# Not part of test: needs root, creates a private network namespace, takes about 11 minutes and rewrites
+# its section of BENCHMARKS.md. BENCH_QUICK=1 (about 3 minutes) writes build/bench/BENCHMARKS-quick.md instead.
+bench: build tools-bench
 	$(BUN) bench/run.ts
+
+# Regenerates containerd's default seccomp profile for the runc tests (needs Go and the Go module proxy; the
+# output is committed, so the tests need neither).
+seccomp-profile:
+	cd test/extension/oci/seccomp-profile && go run . $$(cd ../../../.. && $(BUN) test/extension/oci/print-capabilities.ts) \
+	  >../containerd-default-seccomp.json
+
+# Property-based fuzzing (test/fuzz/README.md): 10000 cases per target (make test runs 300). Not part of
+# test. A failure prints its replay command: FUZZ_SEED=<seed> FUZZ_PATH=<path> bun test test/fuzz/<file> -t <target>.
+FUZZ_RUNS ?= 10000
+fuzz: deps
+	FUZZ_RUNS=$(FUZZ_RUNS) $(BUN) test --timeout 3600000 test/fuzz
+
+# Soak (bench/soak/soak.ts): one daemon that never reaches quorum for 10000 rounds with client certificates
+# renewed every 20 s; asserts flat RSS, fds, sockets and timers, one log line per renewal; writes its section
+# of BENCHMARKS.md. Not part of test: needs root (a private network namespace), takes about 12 minutes.
+soak: deps
+	$(BUN) bench/soak/soak.ts
 
 # The agreement's deterministic simulation (test/simulation/README.md): 10,000 seeded schedules per
 # variant run; SEEDS=, FIRST= and VARIANT= change it. One seed replays with its trace:
@@ -143,4 +201,4 @@ simulate: deps
 	$(BUN) test/simulation/run.ts --seeds $(SEEDS) --first $(FIRST) --variant $(VARIANT)
 
 clean:
-	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed
+	rm -rf dist build .tmp

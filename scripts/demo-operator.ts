@@ -1,11 +1,15 @@
 // make demo, act 2: the operator's side. Six nodes boot in maintenance mode; preflight checks them,
-// apply configures them (one flaky node retried), each control plane then runs the real daemon as
-// Talos would, and verify waits for one healthy etcd cluster. Every command is the compiled binary.
+// apply configures them (one flaky node retried), every node then runs the real daemon as Talos would
+// (workers exit at once), and verify waits for one healthy etcd cluster. Every command is the compiled binary.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import type { LogLine } from '../test/e2e/daemon-process.ts';
-import { sixNodes, startOperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
+import { readable } from './demo-format.ts';
+import { DaemonProcess, loopbackDaemonEnv, type LogLine } from '../test/e2e/daemon-process.ts';
+import { simIdentities } from '../test/e2e/cluster-harness.ts';
+import { sixNodes, startOperatorCluster, type OperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
+import { assertNoSecrets, linesOf } from '../test/e2e/secret-scan.ts';
+import { demoTalosConfigs } from './demo-configs.ts';
 
 const SUBNET = '127.0.150';
 
@@ -16,9 +20,44 @@ function show(title: string, args: string[], r: RunResult): void {
   console.log(`  (exit ${r.code})`);
 }
 
-export async function operatorAct(): Promise<boolean> {
+/**
+ * The extension runs on workers too (the image is the same): their daemons see no etcd PKI and exit 0, which
+ * the final table must show. The harness starts control planes only, so the workers' daemons start here.
+ */
+function startWorkerDaemons(c: OperatorCluster): DaemonProcess[] {
+  const controlPlanes = c.nodes.filter((n) => n.type !== 'worker');
+  const workers = c.nodes
+    .filter((n) => n.type === 'worker')
+    .map(
+      (n) =>
+        new DaemonProcess(
+          n.name,
+          loopbackDaemonEnv({
+            quorum: controlPlanes.length,
+            hostRoot: c.sim.hostRoot(n.name) as string,
+            nodeIp: n.ip,
+            subnet: SUBNET,
+            peers: controlPlanes.map((x) => x.ip),
+          }),
+        ),
+    );
+  for (const d of workers) d.onLine((l) => c.sim.node(d.name).appendLog('ext-autobootstrap', JSON.stringify(l)));
+  c.daemons.push(...workers);
+  return workers;
+}
+
+/** `printed`: the demo's console lines so far, checked for secrets with everything act 2 prints. */
+export async function operatorAct(printed: string[] = []): Promise<boolean> {
   console.log('\n\nact 2: from maintenance mode to one cluster, with the operator commands\n');
-  const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), { joinDelayMs: 1_000, applyRebootMs: 800, etcdStartDelayMs: 500 });
+  const configs = demoTalosConfigs();
+  const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), {
+    joinDelayMs: 1_000,
+    applyRebootMs: 800,
+    etcdStartDelayMs: 500,
+    ...(configs.talosConfigs ? { clusters: { default: { talosConfigs: configs.talosConfigs } } } : {}),
+  });
+  const identities = simIdentities(c.sim);
+  let ok = false;
   try {
     // What `talhelper gencommand apply --extra-flags=--insecure` prints; formerly piped into bash.
     const lines = c.nodes.map((n) => `talosctl apply-config --talosconfig=./clusterconfig/talosconfig --nodes=${n.ip} --file=./clusterconfig/${n.name}.yaml --insecure;`);
@@ -34,21 +73,38 @@ export async function operatorAct(): Promise<boolean> {
     const apply = await c.run(['apply', ...input, '--parallel', '3', ...retry]);
     show('three at a time, retried with backoff, each seen leaving maintenance', ['apply', ...input, '--parallel', '3', ...retry], apply);
 
-    console.log('\n  Talos starts ext-autobootstrap on each control plane once it has its config:');
-    for (const d of c.startDaemons()) {
+    console.log('\n  Talos starts ext-autobootstrap on every node once it has its config (workers exit at once):');
+    const daemons = [...c.startDaemons(), ...startWorkerDaemons(c)];
+    for (const d of daemons) {
+      // machined's service runner sees each process end (test/sim/extension-services.ts): exit 0 → Finished.
+      void d.exited.then((code) => c.sim.extensionExited(d.name, 'autobootstrap', code));
       d.onLine((l: LogLine) => {
-        if (['decision', 'bootstrap-call', 'bootstrap-done', 'cluster-healthy', 'exit'].includes(String(l.event))) console.log(`  [${d.name}] ${l.msg}`);
+        if (['worker', 'decision', 'bootstrap-call', 'bootstrap-done', 'cluster-healthy', 'exit'].includes(String(l.event))) console.log(`  [${d.name}] ${readable(l.msg)}`);
       });
     }
     const verify = await c.run(['verify', ...input, '--interval', '1s', '--timeout', '2m']);
     show('waits for one healthy etcd cluster', ['verify', ...input], verify);
+    // Every node's service finishes on its own once the cluster is whole; status then shows it as Talos would.
+    const codes = await Promise.all(daemons.map((d) => d.exitWithin(60_000).catch(() => -1)));
+    console.log(`\n  every ext-autobootstrap exited: ${daemons.map((d, i) => `${d.name}=${codes[i]}`).join(' ')}`);
     const st = await c.run(['status', ...input]);
     show('the cluster now', ['status', ...input], st);
 
-    const ok = pre.code === 0 && apply.code === 0 && verify.code === 0 && c.sim.successfulBootstraps().length === 1 && c.sim.etcdClusters().length === 1;
+    ok = codes.every((code) => code === 0) && st.stdout.includes('Finished') && !/\bRunning\s*$/m.test(st.stdout) && pre.code === 0 && apply.code === 0 && verify.code === 0 && c.sim.successfulBootstraps().length === 1 && c.sim.etcdClusters().length === 1;
     console.log(ok ? '\n  act 2: every node configured, Bootstrap called exactly once, one etcd cluster.' : '\n  act 2 UNEXPECTED: see above.');
-    return ok;
   } finally {
-    await c.close();
+    // Also checks every line each command and daemon printed for secrets (throws on a hit).
+    await c.close().catch((e: unknown) => {
+      console.log(`\n  ${String(e)}`);
+      ok = false;
+    });
   }
+  try {
+    const n = assertNoSecrets(linesOf('demo', printed), identities);
+    console.log(`  no secret in the ${n + c.outputs.length + c.daemons.reduce((a, d) => a + d.outputLines().length, 0)} lines printed (demo, commands, daemons).`);
+  } catch (e) {
+    console.log(`\n  ${String(e)}`);
+    ok = false;
+  }
+  return ok;
 }

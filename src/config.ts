@@ -53,6 +53,8 @@ export interface Config {
   stateBusyTimeoutMs: number;
   hostRoot: string;
   dryRun: boolean;
+  /** Lifetime of each minted client certificate; renewed once a third of it (plus the 5 min backdate) remains. */
+  clientCertTtlMs: number;
   /** Pause before a failing exit, so Talos's immediate restart does not repeat the same lines every few seconds. */
   failurePauseMs: number;
   /** The real control-plane count N, when the operator set it (docs/agreement.md). */
@@ -71,13 +73,34 @@ export interface ConfigProblem {
   problem: string;
 }
 
-export type ConfigResult = { ok: true; config: Config; warnings: ConfigProblem[] } | { ok: false; problems: ConfigProblem[] };
+/** `warnings` (unknown TALOS_AUTO_BOOTSTRAP_* variables with either outcome; values the reference accepted that are risky, with a valid one) are logged before anything else, so a typo is named even when it
+ *  is the cause of a problem ("QUORUM_NODES: required" beside "QUORUM_NODE: did you mean ...?"). */
+export type ConfigResult =
+  | { ok: true; config: Config; warnings: ConfigProblem[] }
+  | { ok: false; problems: ConfigProblem[]; warnings: ConfigProblem[] };
 
-const duration = (opts: { allowZero: boolean }) =>
-  makeValidator<number>((input: string) => {
+/** Specs whose value is a duration in ms, so the generated help prints their defaults as durations. */
+export const DURATION_SPECS = new WeakSet<object>();
+
+const duration = (opts: { allowZero: boolean }) => {
+  const validator = makeValidator<number>((input: string) => {
     const ms = parseDuration(input);
     if (ms === undefined) throw new EnvError('expected a duration such as 500ms, 30s, 2m or 1h30m');
     if (!opts.allowZero && ms === 0) throw new EnvError('must be longer than zero (e.g. 2s)');
+    return ms;
+  });
+  return (spec?: Parameters<typeof validator>[0]) => {
+    const made = validator(spec);
+    DURATION_SPECS.add(made);
+    return made;
+  };
+};
+
+const durationRange = (minMs: number, maxMs: number) =>
+  makeValidator<number>((input: string) => {
+    const ms = parseDuration(input);
+    if (ms === undefined) throw new EnvError('expected a duration such as 10m, 24h or 168h');
+    if (ms < minMs || ms > maxMs) throw new EnvError(`must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)}`);
     return ms;
   });
 
@@ -88,6 +111,19 @@ const intRange = (min: number, max: number) =>
     if (n < min || n > max) throw new EnvError(`must be from ${min} to ${max}`);
     return n;
   });
+
+export const DEFAULT_SCAN_CONCURRENCY = 256;
+
+/**
+ * The reference extension took any integer. Out of 1..MAX it still starts, with a warning (compatWarnings):
+ * above MAX it is capped, below 1 (which never probed anything there) the default is used.
+ */
+const scanConcurrency = makeValidator<number>((input: string) => {
+  if (!/^\s*-?\d+\s*$/.test(input)) throw new EnvError(`expected a whole number from 1 to ${MAX_SCAN_CONCURRENCY}`);
+  const n = Number(input.trim());
+  if (!Number.isSafeInteger(n) || n > MAX_SCAN_CONCURRENCY) return MAX_SCAN_CONCURRENCY;
+  return n < 1 ? DEFAULT_SCAN_CONCURRENCY : n;
+});
 
 const commaList = (input: string): string[] =>
   input
@@ -101,9 +137,8 @@ const prefixList = makeValidator<IPv4Prefix[]>((input: string) => {
     const withBits = item.includes('/') ? item : `${item}/32`;
     const prefix = parsePrefix(withBits);
     if (!prefix) throw new EnvError(`"${item}" is not an IPv4 prefix; expected e.g. 10.0.0.0/24 or 10.0.0.5/32, comma-separated`);
-    if (prefix.bits < WIDEST_SCAN_BITS) {
-      throw new EnvError(`"${item}" is wider than /${WIDEST_SCAN_BITS} (${2 ** (32 - prefix.bits)} addresses); use /${WIDEST_SCAN_BITS} to /32`);
-    }
+    // Wider than /16 (the reference extension took any prefix): accepted with a warning; the daemon scans
+    // only the /16 of it that holds this node's address (src/daemon.ts scanPrefixesFor).
     prefixes.push(prefix);
   }
   if (prefixes.length === 0) throw new EnvError('expected at least one IPv4 prefix, e.g. 10.0.0.0/24');
@@ -160,7 +195,7 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: duration({ allowZero: true })({ default: 10_000 }),
   TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: duration({ allowZero: false })({ default: 120_000 }),
   TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: duration({ allowZero: false })({ default: 2_000 }),
-  TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: intRange(1, MAX_SCAN_CONCURRENCY)({ default: 256 }),
+  TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: scanConcurrency({ default: DEFAULT_SCAN_CONCURRENCY }),
   TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: prefixList({ default: undefined }),
   TALOS_AUTO_BOOTSTRAP_PEERS: addressList({ default: [] }),
   TALOS_AUTO_BOOTSTRAP_DISCOVERY: sourceList({ default: ['members', 'scan', 'static'] }),
@@ -169,6 +204,8 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_APID_PORT: intRange(1, 65535)({ default: 50000 }),
   TALOS_AUTO_BOOTSTRAP_CA_SOURCE: str({ choices: CA_SOURCES, default: 'auto' }),
   TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: duration({ allowZero: true })({ default: 30_000 }),
+  // Below 3m the 5-minute backdate makes every use a renewal (mint.ts shouldRenew); above 30 days is no longer short-lived.
+  TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL: durationRange(3 * 60_000, 30 * 24 * 3_600_000)({ default: 24 * 3_600_000 }),
   TALOS_AUTO_BOOTSTRAP_HOST_ROOT: str({ default: '/' }),
   TALOS_AUTO_BOOTSTRAP_DRY_RUN: strictBool({ default: false }),
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: duration({ allowZero: true })({ default: DEFAULT_FAILURE_PAUSE_MS }),
@@ -178,7 +215,10 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: duration({ allowZero: false })({ default: DEFAULT_REISSUE_DELAY_MS }),
 };
 
-/** Every variable the daemon reads, for the README table check and for spotting misspelt names. */
+/** The schema itself, for the generated help and configuration table (src/config-help.ts). */
+export const CONFIG_SPECS: Readonly<Record<string, { default?: unknown; choices?: readonly unknown[]; desc?: string }>> = SPECS;
+
+/** Every variable the daemon reads, from the schema: the help, the table and the typo hints follow it. */
 export const KNOWN_VARIABLES = Object.keys(SPECS);
 
 function describeAllowed(name: string, error: Error): string {
@@ -210,7 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       }
     },
   });
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems, warnings: unknownVariables(env) };
 
   const config: Config = {
     logLevel: clean.LOG_LEVEL as LogLevel,
@@ -229,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     apidPort: clean.TALOS_AUTO_BOOTSTRAP_APID_PORT,
     caSource: clean.TALOS_AUTO_BOOTSTRAP_CA_SOURCE as CaSource,
     stateBusyTimeoutMs: clean.TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT,
+    clientCertTtlMs: clean.TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL,
     hostRoot: clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT,
     dryRun: clean.TALOS_AUTO_BOOTSTRAP_DRY_RUN,
     failurePauseMs: clean.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE,
@@ -238,8 +279,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     reissueDelayMs: clean.TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY,
   };
   problems.push(...crossChecks(config, input));
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config, warnings: [...compatWarnings(config, input), ...unknownVariables(env)] };
+  if (problems.length > 0) return { ok: false, problems, warnings: unknownVariables(env) };
+  return { ok: true, config, warnings: [...unknownVariables(env), ...compatWarnings(config, input)] };
 }
 
 /** The failure pause even when the rest of the configuration is invalid (its own default if it is too). */
@@ -275,6 +316,22 @@ function compatWarnings(config: Config, input: Record<string, string>): ConfigPr
   if (level !== undefined && ZAP_ONLY_LEVELS[level] !== undefined && level !== 'warning') {
     warnings.push({ variable: 'LOG_LEVEL', value: input.LOG_LEVEL, problem: `${level} is read as error: only errors are logged, not why the daemon waits; use info` });
   }
+  const concurrency = input.TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY?.trim();
+  if (concurrency !== undefined && Number(concurrency) !== config.scanConcurrency) {
+    warnings.push({
+      variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY',
+      value: input.TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY,
+      problem: `outside 1 to ${MAX_SCAN_CONCURRENCY}; probing ${config.scanConcurrency} at a time`,
+    });
+  }
+  const wide = (config.scanCidrs ?? []).filter((p) => p.bits < WIDEST_SCAN_BITS);
+  if (wide.length > 0) {
+    warnings.push({
+      variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_CIDR',
+      value: input.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR,
+      problem: `${wide.map((p) => p.text).join(', ')} wider than /${WIDEST_SCAN_BITS}: only the /${WIDEST_SCAN_BITS} holding this node's address is scanned; list the control planes' networks (/${WIDEST_SCAN_BITS} to /32) or set TALOS_AUTO_BOOTSTRAP_PEERS`,
+    });
+  }
   if (config.scanTimeoutMs >= config.scanIntervalMs) {
     warnings.push({
       variable: 'TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT',
@@ -308,13 +365,39 @@ function agreementChecks(config: Config, input: Record<string, string>): ConfigP
   return problems;
 }
 
-/** A misspelt variable is otherwise silently ignored; name it so the operator sees the typo. */
-function unknownVariables(env: Record<string, string | undefined>): ConfigProblem[] {
+/** A misspelt variable is otherwise silently ignored; name it, and the known name closest to it. */
+export function unknownVariables(env: Record<string, string | undefined>): ConfigProblem[] {
+  const known = KNOWN_VARIABLES.filter((n) => n.startsWith(ENV_PREFIX));
   return Object.keys(env)
     .filter((name) => name.startsWith(ENV_PREFIX) && !KNOWN_VARIABLES.includes(name))
+    .sort()
     .map((variable) => ({
       variable,
       value: env[variable],
-      problem: `not a variable autobootstrap reads; known: ${KNOWN_VARIABLES.filter((n) => n.startsWith(ENV_PREFIX)).join(', ')}`,
+      problem: `not a variable autobootstrap reads (ignored); did you mean ${closestName(variable, known)}? (autobootstrap run --help lists them all)`,
     }));
+}
+
+/** The candidate with the smallest edit distance to `name` (ties: the first in schema order). */
+export function closestName(name: string, candidates: readonly string[]): string {
+  let best = candidates[0] ?? '';
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions, each costing 1. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }

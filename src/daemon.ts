@@ -1,6 +1,6 @@
 // `autobootstrap run`: from environment to exit code. Order matters: configuration is validated before
 // anything is read, minted or called; a worker leaves after local checks only.
-import { failurePause, KNOWN_VARIABLES, loadConfig, type Config } from './config.ts';
+import { failurePause, KNOWN_VARIABLES, loadConfig, WIDEST_SCAN_BITS, type Config } from './config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { readBootTime } from './host/boot-time.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
@@ -11,7 +11,7 @@ import { localNodeOf, selfCheckProblem, type LocalNode } from './bootstrap/self-
 import { MembersWatch } from './discovery/members-watch.ts';
 import { concurrencyWithin, readOpenFilesLimit } from './host/fd-limit.ts';
 import { mutualTlsCredentials } from './talos/channel.ts';
-import type { IPv4Prefix } from './util/ipv4.ts';
+import { formatIPv4, parseIPv4, type IPv4Prefix } from './util/ipv4.ts';
 import { Wakeup } from './util/wakeup.ts';
 import { hostPaths, type HostPaths } from './host/paths.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -26,6 +26,7 @@ import { TalosView } from './bootstrap/talos-view.ts';
 import { formatDuration } from './util/duration.ts';
 import { sleep, Stopped } from './util/sleep.ts';
 import { VERSION } from './version.ts';
+import { SYSTEM_CLOCK } from './model/clock.ts';
 
 /** How long a control plane whose config is read but whose etcd secrets are not written yet may wait for them. */
 export const SECRETS_WAIT_MS = 10 * 60_000;
@@ -38,16 +39,17 @@ export async function runDaemon(env: Record<string, string | undefined>, signal:
   const loaded = loadConfig(env);
   const level = loaded.ok ? loaded.config.logLevel : 'info';
   const log = createLogger(level);
+  // Typos first: a misspelt name is often the cause of the problems below it.
+  for (const w of loaded.warnings) {
+    const event = KNOWN_VARIABLES.includes(w.variable) ? 'config-warning' : 'config-unknown-variable';
+    log.warn({ event, variable: w.variable, value: w.value ?? null }, `${w.variable}${w.value === undefined ? '' : `="${w.value}"`}: ${w.problem}`);
+  }
   if (!loaded.ok) {
     for (const p of loaded.problems) {
       log.error({ event: 'config-invalid', variable: p.variable, value: p.value ?? null }, `invalid ${p.variable}${p.value === undefined ? '' : `="${p.value}"`}: ${p.problem}`);
     }
     log.error({ event: 'config-summary' }, `configuration has ${loaded.problems.length} problem(s); nothing was done`);
     return exitAfterPause(EXIT.CONFIG, failurePause(env), log, signal);
-  }
-  for (const w of loaded.warnings) {
-    const event = KNOWN_VARIABLES.includes(w.variable) ? 'config-warning' : 'config-unknown-variable';
-    log.warn({ event, variable: w.variable, value: w.value ?? null }, `${w.variable}${w.value === undefined ? '' : `="${w.value}"`}: ${w.problem}`);
   }
   let code: ExitCode;
   try {
@@ -139,7 +141,13 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     }
     self = detected.address;
     selfFrom = detected.why;
-    identities = new ClientIdentities(ca, clientCommonName(self));
+    // Every mint is logged once: the first certificate of each role, then each renewal (no certificate text).
+    identities = new ClientIdentities(ca, clientCommonName(self), undefined, config.clientCertTtlMs, (role, cert, renewed) =>
+      log.info(
+        { event: 'client-certificate', role, renewed, notAfter: cert.notAfter.toISOString() },
+        `${renewed ? 'renewed' : 'minted'} the ${role} client certificate, valid until ${cert.notAfter.toISOString()}`,
+      ),
+    );
     // Mint once now, so a CA that cannot sign fails here with its own message, not mid-loop.
     identities.reader();
     btime = readBootTime([paths.hostProc, paths.proc]);
@@ -176,7 +184,7 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   const agreement = await startAgreement({ config, log, ca: machineCa, self, selfIdentity: local.identity, hostProc: paths.hostProc });
   if (!agreement.ok) return agreement.exitCode;
 
-  const scanPrefixes = scanPrefixesFor(config, paths, log);
+  const scanPrefixes = scanPrefixesFor(config, paths, log, self);
   const wakeup = new Wakeup();
   // The members watch lives as long as the loop, not as long as the process.
   const sourcesStop = new AbortController();
@@ -261,11 +269,31 @@ function scanConcurrency(config: Config, log: Logger): number {
 }
 
 /** SCAN_CIDR as configured, else the default-route interface's prefix; empty when the scan is off or finds none. */
-function scanPrefixesFor(config: Config, paths: HostPaths, log: Logger): IPv4Prefix[] {
+/** A prefix wider than /16 narrowed to its /16 holding `self`; undefined when self is outside it. */
+export function narrowToWidest(p: IPv4Prefix, self: string): IPv4Prefix | undefined {
+  if (p.bits >= WIDEST_SCAN_BITS) return p;
+  const value = parseIPv4(self);
+  const mask = p.bits === 0 ? 0 : (0xffffffff << (32 - p.bits)) >>> 0;
+  if (value === undefined || (value & mask) >>> 0 !== p.network) return undefined;
+  const network = (value & 0xffff0000) >>> 0;
+  return { network, bits: WIDEST_SCAN_BITS, text: `${formatIPv4(network)}/${WIDEST_SCAN_BITS}` };
+}
+
+function scanPrefixesFor(config: Config, paths: HostPaths, log: Logger, self: string): IPv4Prefix[] {
   if (!config.discovery.includes('scan')) return [];
   if (config.scanCidrs) {
-    log.info({ event: 'scan-prefixes', prefixes: config.scanCidrs.map((p) => p.text), from: 'TALOS_AUTO_BOOTSTRAP_SCAN_CIDR' }, `scanning ${config.scanCidrs.map((p) => p.text).join(', ')} (TALOS_AUTO_BOOTSTRAP_SCAN_CIDR)`);
-    return config.scanCidrs;
+    const prefixes = config.scanCidrs.flatMap((p) => {
+      const narrowed = narrowToWidest(p, self);
+      if (narrowed !== p) {
+        log.warn(
+          { event: 'scan-prefix-narrowed', configured: p.text, scanned: narrowed?.text ?? null },
+          narrowed ? `TALOS_AUTO_BOOTSTRAP_SCAN_CIDR ${p.text}: scanning only ${narrowed.text}, the /${WIDEST_SCAN_BITS} holding ${self}` : `TALOS_AUTO_BOOTSTRAP_SCAN_CIDR ${p.text}: not scanned, ${self} is not inside it and it is wider than /${WIDEST_SCAN_BITS}`,
+        );
+      }
+      return narrowed ? [narrowed] : [];
+    });
+    log.info({ event: 'scan-prefixes', prefixes: prefixes.map((p) => p.text), from: 'TALOS_AUTO_BOOTSTRAP_SCAN_CIDR' }, `scanning ${prefixes.map((p) => p.text).join(', ') || 'nothing'} (TALOS_AUTO_BOOTSTRAP_SCAN_CIDR)`);
+    return prefixes;
   }
   const detected = detectScanPrefixOnHost(paths);
   if (!detected.ok) {
@@ -303,6 +331,7 @@ async function readLocalNode(config: Config, identities: ClientIdentities, log: 
 }
 
 async function waitForSecrets(paths: HostPaths, signal: AbortSignal): Promise<void> {
-  const until = Date.now() + SECRETS_WAIT_MS;
-  while (!etcdSecretsPresent(paths) && Date.now() < until) await sleep(SECRETS_POLL_MS, signal);
+  // Monotonic: a clock step while time syncs must not stretch or cut the wait.
+  const until = SYSTEM_CLOCK.now() + SECRETS_WAIT_MS;
+  while (!etcdSecretsPresent(paths) && SYSTEM_CLOCK.now() < until) await sleep(SECRETS_POLL_MS, signal);
 }

@@ -28,7 +28,8 @@ function layerBytes(arch: Arch): number {
   return layer.size;
 }
 
-const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+// One unit for sizes across BENCHMARKS.md: MiB (2^20 bytes), as the discovery section and RSS figures use.
+const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 const rows = ARCHS.map((arch) => {
   const binary = lstatSync(join(imageRoot(arch), 'rootfs/usr/local/lib/containers/autobootstrap/autobootstrap')).size;

@@ -1,40 +1,11 @@
-// The extension's version, from the build stamp (`git describe --tags --always --dirty`, as the Makefile
-// computes it) and package.json's version, normalised to a semantic version with a leading v:
-//   v1.2.3            -> v1.2.3              (a release tag)
-//   v1.2.3-4-gabc1234 -> v1.2.3-4-gabc1234   (commits after a tag: a pre-release of that tag's line)
-//   abc1234           -> v0.1.0-gabc1234     (no tag yet: package.json's version plus the commit)
-//   any of them -dirty -> ... .dirty         (uncommitted changes, kept visible)
-// Talos shows this string in `talosctl get extensions`; a stable shape makes upgrades easy to read.
+// The extension's version for the manifest (make version, assemble-rootfs.sh): the same form the binary
+// prints with --version and logs at start, from one function (src/version.ts), so they can never differ.
+//   bun scripts/extension/version.ts "$(git describe --always --dirty)"   ->  v0.1.0-gabc1234
 import pkg from '../../package.json' with { type: 'json' };
+import { isSemanticVersion, semanticVersion } from '../../src/version.ts';
 
-const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/;
-
-export function extensionVersion(describe: string, packageVersion: string): string {
-  let stamp = describe.trim();
-  const dirty = stamp.endsWith('-dirty');
-  if (dirty) stamp = stamp.slice(0, -'-dirty'.length);
-  let version: string;
-  const tagged = SEMVER.exec(stamp);
-  if (tagged) {
-    version = `v${tagged[1]}.${tagged[2]}.${tagged[3]}${tagged[4] ? `-${tagged[4]}` : ''}`;
-  } else {
-    const base = SEMVER.exec(packageVersion);
-    if (!base) throw new Error(`package.json version ${JSON.stringify(packageVersion)} is not a semantic version`);
-    const commit = /^[0-9a-f]{4,40}$/.test(stamp) ? `g${stamp}` : 'unknown';
-    version = `v${base[1]}.${base[2]}.${base[3]}-${commit}`;
-  }
-  if (dirty) version += version.includes('-') ? '.dirty' : '-dirty';
-  return version;
-}
-
-/** A version Talos users will see: semantic, with a leading v. */
-export function isExtensionVersion(v: string): boolean {
-  if (!v.startsWith('v')) return false;
-  const m = SEMVER.exec(v);
-  if (!m) return false;
-  // Pre-release identifiers: non-empty, and numeric ones without leading zeros (semver 2.0.0, item 9).
-  return (m[4] ?? '').split('.').every((id, _, all) => (all.length === 1 && id === '') || (id !== '' && !/^0\d+$/.test(id)));
-}
+export const extensionVersion = semanticVersion;
+export const isExtensionVersion = isSemanticVersion;
 
 if (import.meta.main) {
   const describe = process.argv[2] ?? 'unknown';

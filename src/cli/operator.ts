@@ -25,7 +25,7 @@ const SUMMARY: Record<OperatorCommand, string> = {
   status: 'one table of the cluster now, with a one-line verdict',
 };
 
-const FLAGS: Record<OperatorCommand, FlagSpec[]> = { preflight: PREFLIGHT_FLAGS, apply: APPLY_FLAGS, verify: VERIFY_FLAGS, status: STATUS_FLAGS };
+export const FLAGS: Record<OperatorCommand, FlagSpec[]> = { preflight: PREFLIGHT_FLAGS, apply: APPLY_FLAGS, verify: VERIFY_FLAGS, status: STATUS_FLAGS };
 
 export function commandHelp(command: OperatorCommand): string {
   const lines = FLAGS[command].map((f) => {

@@ -71,12 +71,12 @@ export class MembersWatch {
     let failures = 0;
     let lastLogged = '';
     while (!signal.aborted) {
-      const startedAt = Date.now();
+      const startedAt = performance.now();
       const error = await this.watchOnce();
       if (signal.aborted) return;
       this.state = { members: this.state.members, synced: false };
       this.lastReason = error;
-      if (Date.now() - startedAt >= HEALTHY_STREAM_MS) failures = 0;
+      if (performance.now() - startedAt >= HEALTHY_STREAM_MS) failures = 0;
       const delay = backoffDelay(policy, failures++, this.opts.random);
       // The same failure repeating (apid restarting) is one warning, then debug lines.
       const level = error === lastLogged ? 'debug' : 'warn';

@@ -1,7 +1,7 @@
 // This node's address and network from the kernel routing table: the interface that carries the default
 // route. /proc/net/route names interfaces but not their addresses, so addresses come from the interface
 // list (getifaddrs: the service runs in the node's network namespace). Pure functions over both.
-import { parseIPv4, parsePrefix, type IPv4Prefix } from '../util/ipv4.ts';
+import { formatIPv4, parseIPv4, parsePrefix, prefixContains, type IPv4Prefix } from '../util/ipv4.ts';
 
 export interface RouteEntry {
   iface: string;
@@ -89,10 +89,7 @@ function isUsableIPv4(a: InterfaceAddress): boolean {
 }
 
 function contains(address: string, bits: number, other: number): boolean {
-  const n = parseIPv4(address);
-  if (n === undefined) return false;
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((n & mask) >>> 0) === ((other & mask) >>> 0);
+  return prefixContains(`${address}/${bits}`, formatIPv4(other));
 }
 
 /**

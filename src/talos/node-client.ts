@@ -73,18 +73,34 @@ export class NodeClient {
   private readonly machine: grpc.Client;
   private readonly state: grpc.Client;
 
+  private readonly callMetadata: Record<string, string>;
+
+  /**
+   * `options.metadata` goes with every call (e.g. talosctl's one-to-one proxying: `node` = the node an
+   * endpoint forwards to); `options.target` replaces `address:port` as the channel target (e.g. several
+   * endpoints as `ipv4:a:p,b:p`) and `options.channelOptions` adds to the channel's options.
+   */
   constructor(
     readonly address: string,
     port: number,
     credentials: grpc.ChannelCredentials,
     private readonly deadlineMs: number,
+    options: { metadata?: Record<string, string>; target?: string; channelOptions?: grpc.ChannelOptions } = {},
   ) {
-    const target = `${address}:${port}`;
-    this.channel = new grpc.Channel(target, credentials, CHANNEL_OPTIONS);
+    const target = options.target ?? `${address}:${port}`;
+    const channelOptions = { ...CHANNEL_OPTIONS, ...options.channelOptions };
+    this.callMetadata = options.metadata ?? {};
+    this.channel = new grpc.Channel(target, credentials, channelOptions);
     const Machine = machineServiceClient();
     const State = cosiStateClient();
-    this.machine = new Machine(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
-    this.state = new State(target, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.channel });
+    this.machine = new Machine(target, credentials, { ...channelOptions, channelOverride: this.channel });
+    this.state = new State(target, credentials, { ...channelOptions, channelOverride: this.channel });
+  }
+
+  private metadata(): grpc.Metadata {
+    const meta = new grpc.Metadata();
+    for (const [k, v] of Object.entries(this.callMetadata)) meta.set(k, v);
+    return meta;
   }
 
   close(): void {
@@ -97,7 +113,7 @@ export class NodeClient {
     const fn = (client as unknown as Record<string, UnaryMethod>)[method];
     if (!fn) throw new Error(`no method ${method}`);
     return new Promise<T>((resolve, reject) => {
-      fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
+      fn.call(client, request, this.metadata(), { deadline: Date.now() + deadlineMs }, (err, reply) => {
         if (err) reject(new TalosCallError(method, err.code, stableDetails(err)));
         else resolve(reply as T);
       });
@@ -161,7 +177,7 @@ export class NodeClient {
   private stream(method: string, request: unknown, options: grpc.CallOptions): grpc.ClientReadableStream<unknown> {
     const fn = (this.state as unknown as Record<string, StreamMethod>)[method];
     if (!fn) throw new Error(`no method ${method}`);
-    return fn.call(this.state, request, new grpc.Metadata(), options);
+    return fn.call(this.state, request, this.metadata(), options);
   }
 
   /** Every resource of a kind (COSI List, a server stream), within the client's deadline. */
@@ -170,7 +186,13 @@ export class NodeClient {
       const out: Resource[] = [];
       const call = this.stream('List', { namespace: ref.namespace, type: ref.type }, { deadline: Date.now() + this.deadlineMs });
       call.on('data', (m: { resource?: RawResource }) => {
-        if (m.resource) out.push(toResource(m.resource));
+        // A throw here would escape the stream's event handler and end the process: reject instead.
+        try {
+          if (m.resource) out.push(resourceFromReply(m.resource, 'List'));
+        } catch (e) {
+          call.cancel();
+          reject(e);
+        }
       });
       call.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, stableDetails(err))));
       call.on('end', () => resolve(out));
@@ -193,7 +215,7 @@ export class NodeClient {
       for (const e of m.event ?? []) {
         let resource: Resource;
         try {
-          resource = toResource(e.resource ?? {});
+          resource = resourceFromReply(e.resource ?? {}, 'Watch');
         } catch {
           // A spec that is not YAML is an odd server, not a reason to crash: the resource counts as unreadable.
           resource = { id: e.resource?.metadata?.id ?? '', version: '', phase: '', spec: null };
@@ -234,7 +256,7 @@ export class NodeClient {
     return new Promise((resolve, reject) => {
       let text = '';
       const request = { namespace: 'system', id: serviceId, driver: 'CONTAINERD', follow: false, tail_lines: lines };
-      const stream = fn.call(this.machine, request, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs });
+      const stream = fn.call(this.machine, request, this.metadata(), { deadline: Date.now() + this.deadlineMs });
       stream.on('data', (m: unknown) => {
         const bytes = (m as { bytes?: Buffer }).bytes;
         if (bytes) text += Buffer.from(bytes).toString('utf8');
@@ -248,7 +270,7 @@ export class NodeClient {
   async getResource(ref: ResourceRef, id = ref.id): Promise<Resource | undefined> {
     try {
       const reply = await this.unary<{ resource?: RawResource }>(this.state, 'Get', { namespace: ref.namespace, type: ref.type, id });
-      return reply.resource ? toResource(reply.resource) : undefined;
+      return reply.resource ? resourceFromReply(reply.resource, 'Get') : undefined;
     } catch (e) {
       if (e instanceof TalosCallError && e.code === grpc.status.NOT_FOUND) return undefined;
       throw e;
@@ -265,17 +287,25 @@ function stableDetails(err: grpc.ServiceError): string {
   return err.details || err.message;
 }
 
-interface RawResource {
+export interface RawResource {
   metadata?: { id?: string; version?: string; phase?: string };
   spec?: { yaml_spec?: string };
 }
 
-function toResource(raw: RawResource): Resource {
+/**
+ * A COSI resource from its wire form. yaml_spec that is not YAML (or expands past the parser's alias limit)
+ * throws TalosCallError(method, DATA_LOSS) that names its length, never its text. No YAML warning is
+ * printed: it would quote the spec.
+ */
+export function resourceFromReply(raw: RawResource, method: string): Resource {
   const yamlSpec = raw.spec?.yaml_spec ?? '';
-  return {
-    id: raw.metadata?.id ?? '',
-    version: raw.metadata?.version ?? '',
-    phase: raw.metadata?.phase ?? '',
-    spec: yamlSpec === '' ? null : YAML.parse(yamlSpec),
-  };
+  let spec: unknown = null;
+  if (yamlSpec !== '') {
+    try {
+      spec = YAML.parse(yamlSpec, { logLevel: 'error' });
+    } catch {
+      throw new TalosCallError(method, grpc.status.DATA_LOSS, `${raw.metadata?.id ?? ''}: yaml_spec is not valid YAML (${yamlSpec.length} characters)`);
+    }
+  }
+  return { id: raw.metadata?.id ?? '', version: raw.metadata?.version ?? '', phase: raw.metadata?.phase ?? '', spec };
 }

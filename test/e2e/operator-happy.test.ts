@@ -39,7 +39,7 @@ async function daemonsBootstrapThenVerify(cluster: OperatorCluster, inputArgs: s
   const daemons = cluster.startDaemons();
   const verify = await cluster.run(['verify', ...inputArgs, '--interval', '500ms', '--timeout', '60s']);
   expect(verify.code).toBe(0);
-  expect(verify.stdout).toMatch(/cluster: healthy single cluster: 3 control planes, one etcd cluster of 3 members/);
+  expect(verify.stdout).toMatch(/cluster: healthy single cluster: 3 control planes, all voting members of one etcd cluster of 3 members/);
   expect(verify.stdout).toMatch(/verified after .*: every node configured, one healthy etcd cluster/);
   expect(await Promise.all(daemons.map((d) => d.exitWithin(30_000)))).toEqual([0, 0, 0]);
   expect(cluster.sim.successfulBootstraps()).toHaveLength(1);
@@ -55,7 +55,7 @@ async function daemonsBootstrapThenVerify(cluster: OperatorCluster, inputArgs: s
     expect(status.stdout).toMatch(new RegExp(`${name}\\s+\\S+\\s+controlplane\\s+running\\s+Running\\s+${id}\\s+Running`));
   }
   expect(status.stdout).toMatch(/w1\s+\S+\s+worker\s+running\s+-/);
-  expect(rows.at(-1)).toBe('healthy single cluster: 3 control planes, one etcd cluster of 3 members');
+  expect(rows.at(-1)).toBe('healthy single cluster: 3 control planes, all voting members of one etcd cluster of 3 members');
 
   const json = JSON.parse((await cluster.run(['status', ...inputArgs, '--output', 'json'])).stdout) as { cluster: { kind: string }; nodes: unknown[] };
   expect(json.cluster.kind).toBe('healthy');
@@ -74,7 +74,7 @@ describe('3 control planes + 3 workers in maintenance', () => {
     const pf = JSON.parse(preflight.stdout) as { ok: boolean; nodes: { name: string; checks: { name: string; result: string }[] }[] };
     expect(pf.ok).toBe(true);
     expect(pf.nodes.map((n) => n.checks.map((ch) => `${ch.name}:${ch.result}`).join(' '))).toEqual(
-      Array(6).fill('reachable:pass maintenance:pass config:pass machine-type:pass ca-key:pass install-disk:pass'),
+      Array(6).fill('reachable:pass maintenance:pass config:pass machine-type:pass ca-key:pass install-disk:pass machine-config:pass'),
     );
 
     const order = recordApplyOrder(cluster);

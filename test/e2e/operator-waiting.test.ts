@@ -22,13 +22,14 @@ afterAll(async () => {
 test('verify: waiting control planes with the daemon\'s last lines, the missing one unreachable; exit 1', async () => {
   const r = await c.run(['verify', '--nodes', `${SUBNET}.1,${SUBNET}.2,${SUBNET}.3`, '--timeout', '1s', '--interval', '300ms', '--output', 'json']);
   expect(r.code).toBe(1);
-  const j = JSON.parse(r.stdout) as { ok: boolean; cluster: { kind: string; text: string }; stuck: { name: string; state: string; next: string }[] };
+  const j = JSON.parse(r.stdout) as { ok: boolean; cluster: { kind: string; text: string; problems: unknown[] }; stuck: { name: string; state: string; next: string }[] };
   expect(j.ok).toBe(false);
-  expect(j.cluster).toEqual({ kind: 'unknown', text: `no etcd seen running; cannot see ${SUBNET}.3` });
+  expect(j.cluster).toMatchObject({ kind: 'unknown', text: `no etcd seen running; cannot see ${SUBNET}.3` });
+  expect(j.cluster.problems).toEqual([{ node: `${SUBNET}.3`, address: `${SUBNET}.3`, problem: `unreachable (connect ECONNREFUSED ${SUBNET}.3:50000; through endpoint ${SUBNET}.1,${SUBNET}.2,${SUBNET}.3: Get: connection error: desc = "transport: Error while dialing: dial tcp ${SUBNET}.3:50000: connect: connection refused")` }]);
   const cp1 = j.stuck.find((s) => s.name === `${SUBNET}.1`);
   expect(cp1?.state).toBe('waiting for etcd (etcd Preparing)');
   expect(cp1?.next).toMatch(/^ext-autobootstrap is Running; its last lines: .*quorum 2\/3/);
   expect(cp1?.next).toContain(`see talosctl logs ext-autobootstrap -n ${SUBNET}.1`);
-  expect(j.stuck.find((s) => s.name === `${SUBNET}.3`)?.state).toBe(`unreachable (connect ECONNREFUSED ${SUBNET}.3:50000)`);
+  expect(j.stuck.find((s) => s.name === `${SUBNET}.3`)?.state).toStartWith(`unreachable (connect ECONNREFUSED ${SUBNET}.3:50000; through endpoint`);
   expect(c.sim.bootstrapCalls()).toHaveLength(0);
 });

@@ -29,3 +29,8 @@ test('final stage: scratch with one COPY of the image root', () => {
   expect(lastFrom[0]).toBe('FROM scratch');
   expect(instructions.slice(lastFrom[1] + 1)).toEqual(['COPY --from=build /image/ /']);
 });
+
+test('one version form: the manifest version comes from BUILD_STAMP through the function --version uses', () => {
+  expect(text).toContain('bun /src/scripts/extension/version.ts "$BUILD_STAMP"');
+  expect(text).toContain('--define "AUTOBOOTSTRAP_BUILD=\\"$BUILD_STAMP\\""');
+});

@@ -2,6 +2,10 @@
 // multi-document YAML, the v1alpha1 document (4-space indent, keys in Talos's order, PEMs as base64)
 // plus newer-style documents. This is an independent writer of Talos's format, kept here so the
 // project's own parser is tested against something it did not produce.
+// Configs Talos itself generated (test/oracle gen, served with `clusters: { g: { talosConfigs } }`, see
+// talos-configs.ts) are what the demo and test/oracle use; this renderer stays the simulator's default so
+// that test/sim and test/e2e run without Go, and it is the only source of configs Talos would never
+// generate (a control plane without cluster.etcd.ca, the v1alpha1 document last).
 import { stringify } from 'yaml';
 import type { ClusterIdentity } from './cluster-identity.ts';
 import type { MachineType } from './types.ts';

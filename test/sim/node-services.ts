@@ -52,7 +52,8 @@ export function serviceStatuses(node: SimNode): ServiceStatus[] {
     if (node.maintenance) {
       list.push({ id: `ext-${ext}`, state: 'Waiting', healthy: false, unknown: true, lastMessage: '', events: [{ msg: 'Waiting for machine configuration', state: 'Waiting' }] });
     } else {
-      list.push(running(`ext-${ext}`, 'unknown'));
+      const st = node.extensionServices.get(`ext-${ext}`);
+      list.push({ id: `ext-${ext}`, state: st.state, healthy: false, unknown: true, lastMessage: '', events: st.events });
     }
   }
 

@@ -9,6 +9,7 @@ import { cosiStateClient, machineServiceClient } from '../../src/talos/proto.ts'
 import type { ClusterIdentity } from './cluster-identity.ts';
 import { verifyClientCertificate } from './client-cert-policy.ts';
 import { FaultPlan } from './faults.ts';
+import { ExtensionServices } from './extension-services.ts';
 import { cosiHandlers } from './cosi-service.ts';
 import { machineHandlers } from './machine-service.ts';
 import { nodeResources } from './node-resources.ts';
@@ -120,6 +121,8 @@ export class SimNode {
   /** NodeAddresses/default: the node's own default address. */
   readonly defaultAddress: string;
   readonly serviceOverrides = new Map<string, ServiceOverride>();
+  /** Extension services as machined's runner runs them (exit codes, restart kinds). */
+  readonly extensionServices: ExtensionServices = new ExtensionServices(this);
   readonly appliedConfigs: { at: Date; mode: string; callerCn: string | undefined; data: Buffer }[] = [];
 
   bootTime: number;
@@ -144,6 +147,10 @@ export class SimNode {
   private server: TalosApiServer | null = null;
   private readonly sockets = new Map<TLSSocket, string | undefined>();
   private readonly partitioned = new Set<string>();
+  /** Per-address partitions: connections to that address of the node from these CNs are dropped. */
+  private readonly partitionedAt = new Map<string, Set<string>>();
+  /** Overrides Settings.etcdStartDelayMs for this node (a slow image pull). */
+  etcdStartDelayMs: number | undefined;
   private readonly logs = new Map<string, string[]>();
   private readonly logListeners = new Map<string, Set<(line: string) => void>>();
   apidCert: IssuedCertificate;
@@ -221,13 +228,14 @@ export class SimNode {
       // A per-boot self-signed CA: clients cannot verify it and must connect insecurely.
       const ca = createCa({ organization: 'talos', kind: 'ed25519', years: 1 });
       this.maintenanceCaPem = ca.certPem;
-      const cert = issueApidCertificate(ca, { hostname: this.name, ip: this.ip });
+      const cert = issueApidCertificate(ca, { hostname: this.name, ip: this.ip, certSANs: this.extraAddresses.map((a) => a.ip) });
       credentials = apidCredentials({ caPem: null, keyPem: cert.keyPem, certPem: cert.certPem });
     } else {
       this.maintenanceCaPem = undefined;
       credentials = apidCredentials({ caPem: this.identity.osCa.certPem, keyPem: this.apidCert.keyPem, certPem: this.apidCert.certPem });
     }
-    const endpoints = [this.endpoint, ...this.extraAddresses.filter((a) => a.listening && !this.maintenance).map((a) => `${a.ip}:${this.port}`)];
+    // One apid, one certificate (in maintenance mode the per-boot one), on every listening address of the machine.
+    const endpoints = [this.endpoint, ...this.extraAddresses.filter((a) => a.listening).map((a) => `${a.ip}:${this.port}`)];
     for (const endpoint of endpoints) {
       await new Promise<void>((resolve, reject) => {
         server.bindAsync(endpoint, credentials, (err) => (err ? reject(err) : resolve()));
@@ -246,6 +254,16 @@ export class SimNode {
     server.forceShutdown();
   }
 
+  /**
+   * apid's certificate provider issues a new certificate (new key and serial, same names): new handshakes
+   * get it, open connections keep theirs.
+   */
+  async regenerateApidCertificate(): Promise<void> {
+    this.apidCert = issueApidCertificate(this.identity.osCa, { hostname: this.name, ip: this.ip, certSANs: [...this.extraAddresses.map((a) => a.ip), ...this.certSANs] });
+    if (!this.server || this.maintenance) return;
+    this.server.replaceCertificate({ keyPem: this.apidCert.keyPem, certPem: this.apidCert.certPem, caPem: this.identity.osCa.certPem });
+  }
+
   // ---- connections -----------------------------------------------------------------------------
 
   private admitConnection(sock: TLSSocket): boolean {
@@ -254,6 +272,11 @@ export class SimNode {
       return true;
     }
     const verdict = verifyClientCertificate(sock);
+    const local = sock.localAddress?.replace(/^::ffff:/, '');
+    if (verdict.cn !== undefined && local !== undefined && this.partitionedAt.get(local)?.has(verdict.cn)) {
+      this.refuse(`partitioned: connections from CN=${verdict.cn} to ${local} are dropped`, verdict.subject, verdict.cn);
+      return false;
+    }
     if (verdict.cn !== undefined && this.partitioned.has(verdict.cn)) {
       this.refuse(`partitioned: connections from CN=${verdict.cn} are dropped`, verdict.subject, verdict.cn);
       return false;
@@ -283,10 +306,27 @@ export class SimNode {
     }
   }
 
-  /** Ends partitions for these CNs, or all of them. */
+  /** Calls from these CNs to one of this node's addresses are refused (asymmetric, per address). */
+  partitionAddress(address: string, cns: Iterable<string>): void {
+    const set = this.partitionedAt.get(address) ?? new Set<string>();
+    for (const cn of cns) set.add(cn);
+    this.partitionedAt.set(address, set);
+    for (const [sock, cn] of this.sockets) {
+      if (cn !== undefined && set.has(cn) && sock.localAddress?.replace(/^::ffff:/, '') === address) sock.destroy();
+    }
+  }
+
+  /** Ends partitions for these CNs, or all of them (per-address ones included). */
   heal(cns?: Iterable<string>): void {
-    if (!cns) this.partitioned.clear();
-    else for (const cn of cns) this.partitioned.delete(cn);
+    if (!cns) {
+      this.partitioned.clear();
+      this.partitionedAt.clear();
+    } else {
+      for (const cn of cns) {
+        this.partitioned.delete(cn);
+        for (const set of this.partitionedAt.values()) set.delete(cn);
+      }
+    }
   }
 
   isPartitioned(cn: string): boolean {

@@ -60,6 +60,10 @@ export function formatEvent(event: SimEvent): string {
     }
     case 'node-up':
       return `${time(event.at)} ${event.node} up`;
+    case 'apid-cert-regenerated':
+      return `${event.node} apid certificate regenerated (${event.reason})`;
+    case 'clock-stepped':
+      return `${event.node} clock stepped by ${event.deltaMs} ms (boot time now ${event.bootTime})`;
     case 'node-rebooted':
       return `${event.node} rebooted (boot time ${event.bootTime}${event.lostBootstrap ? '; the accepted Bootstrap was lost' : ''})`;
     case 'node-down':

@@ -6,6 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { commonName } from './client-cert-policy.ts';
 import { isAuthorized, NOT_AUTHORIZED, parseRoles, ROLE } from './rbac.ts';
 import type { SimNode } from './node.ts';
+import { forwardStream, forwardUnary, impersonatedRoles, proxyDecision } from './proxy.ts';
 import type { PeerCertificate } from 'node:tls';
 
 /** A gRPC error the method returns on purpose. */
@@ -45,6 +46,8 @@ function deadlineMs(call: AnyCall): number | undefined {
  * a real node behaves when its etcd client waits for an endpoint that never answers (clientv3 waits for
  * ready), so only the caller's deadline ends the call.
  */
+const DEADLINE_SLACK_MS = 100;
+
 export function hang(call: AnyCall): Promise<never> {
   return new Promise<never>((_, reject) => {
     const deadline = deadlineMs(call);
@@ -54,7 +57,10 @@ export function hang(call: AnyCall): Promise<never> {
       reject(new CallAbandoned(code));
     };
     if (call.cancelled) return finish(status.CANCELLED);
-    (call as unknown as NodeJS.EventEmitter).once('cancelled', () => finish(deadline !== undefined && Date.now() >= deadline ? status.DEADLINE_EXCEEDED : status.CANCELLED));
+    // The client's deadline is its own clock's; the server learns it from grpc-timeout after the request
+    // travelled, so the client's cancellation can arrive a little before the server's copy passes.
+    const nearDeadline = () => deadline !== undefined && Date.now() >= deadline - DEADLINE_SLACK_MS;
+    (call as unknown as NodeJS.EventEmitter).once('cancelled', () => finish(nearDeadline() ? status.DEADLINE_EXCEEDED : status.CANCELLED));
     if (deadline !== undefined) timer = setTimeout(() => finish(status.DEADLINE_EXCEEDED), Math.max(0, deadline - Date.now()));
   });
 }
@@ -66,8 +72,10 @@ export function sleep(ms: number): Promise<void> {
 function identify(node: SimNode, call: AnyCall, method: string): CallContext {
   const peer = call.getAuthContext()?.sslPeerCertificate as PeerCertificate | undefined;
   const cn = peer ? commonName(peer) : undefined;
-  // In maintenance mode apid asks for no certificate and treats every caller as os:reader.
-  const roles = node.maintenance ? [ROLE.reader] : parseRoles(peer?.subject?.O);
+  // In maintenance mode apid asks for no certificate and treats every caller as os:reader; another apid
+  // proxying a request (os:impersonator) passes the caller's roles in metadata (see proxy.ts).
+  const certRoles = parseRoles(peer?.subject?.O);
+  const roles = node.maintenance ? [ROLE.reader] : (impersonatedRoles(certRoles, call.metadata) ?? certRoles);
   return { node, method, cn, roles };
 }
 
@@ -76,6 +84,16 @@ async function admit(ctx: CallContext): Promise<void> {
   const injected = ctx.node.faults.take(ctx.method);
   if (injected) throw new RpcError(injected.code, injected.message);
   if (!isAuthorized(ctx.method, ctx.roles)) throw new RpcError(status.PERMISSION_DENIED, NOT_AUTHORIZED);
+}
+
+/** undefined: serve here; else a promise of the target to forward to (rejected as apid's director refuses). */
+function route(node: SimNode, call: AnyCall): Promise<string> | undefined {
+  try {
+    const decision = proxyDecision(node, call.metadata);
+    return decision.kind === 'forward' ? Promise.resolve(decision.target) : undefined;
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 function outcomeOf(err: unknown): { code: status; message: string } {
@@ -91,6 +109,17 @@ export function unary<Req, Res>(
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const ctx = identify(node, call as AnyCall, method);
+    // apid's director first: a request for another node is forwarded one-to-one and never served here.
+    const routed = route(node, call as AnyCall);
+    if (routed) {
+      routed.then(
+        (target) => forwardUnary(node, method, target, ctx.roles, call as grpc.ServerUnaryCall<unknown, unknown>),
+      ).then(
+        (reply) => callback(null, reply as Res),
+        (err: unknown) => callback({ code: outcomeOf(err).code, details: outcomeOf(err).message }),
+      );
+      return;
+    }
     (async () => {
       await admit(ctx);
       return impl(ctx, call.request, call);
@@ -121,6 +150,14 @@ export function serverStream<Req, Res>(
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
     const ctx = identify(node, call as AnyCall, method);
+    const routed = route(node, call as AnyCall);
+    if (routed) {
+      routed.then((target) => forwardStream(node, method, target, ctx.roles, call as grpc.ServerWritableStream<unknown, unknown>)).then(
+        () => call.end(),
+        (err: unknown) => call.emit('error', { code: outcomeOf(err).code, details: outcomeOf(err).message }),
+      );
+      return;
+    }
     (async () => {
       await admit(ctx);
       await impl(ctx, call.request, call);

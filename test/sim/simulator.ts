@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
 import { writeHostRoot } from './host-root.ts';
 import { renderMachineConfig } from './machine-config.ts';
+import { identityFromTalosConfigs, talosConfigFor } from './talos-configs.ts';
 import { SimNode, type Settings, type World } from './node.ts';
 import { MachinedSocketServer } from './machined-socket.ts';
 import { etcdSecretsFor, issueClientCertificate, type ClientCertificateOptions, type EtcdSecretsFiles, type IssuedCertificate } from './pki.ts';
@@ -34,6 +35,8 @@ export interface NodeFlags {
   pendingReboot?: boolean;
   latencyMs?: number;
   bootTime?: number;
+  /** This node's etcd takes this long to start (its image pull), instead of etcdStartDelayMs. */
+  etcdStartDelayMs?: number;
 }
 
 /** A random non-zero uint64 as a decimal string (etcd member and cluster ids). */
@@ -94,6 +97,8 @@ export class TalosSimulator implements World {
       let identity = this.identities.get(group);
       if (!identity) {
         identity = createClusterIdentity(group, options.clusters?.[group] ?? {});
+        const generated = options.clusters?.[group]?.talosConfigs;
+        if (generated) identity = identityFromTalosConfigs(generated, identity);
         this.identities.set(group, identity);
       }
       // Earlier nodes booted earlier, a few seconds apart, unless told otherwise.
@@ -112,6 +117,20 @@ export class TalosSimulator implements World {
 
   async start(): Promise<void> {
     const specs = new Map(this.options.nodes.map((s) => [s.name, s] as const));
+    for (const spec of this.options.nodes) {
+      const timeout = spec.timeBootTimeoutMs;
+      if (timeout === undefined || spec.timeSynced !== false) continue;
+      // Talos marks time synced when bootTimeout passes without a sync (time.SyncController).
+      const t = setTimeout(() => this.setFlags(spec.name, { timeSynced: true }), timeout);
+      this.otherTimers.add(t);
+    }
+    if (this.options.apidCertRotationMs !== undefined) {
+      const every = this.options.apidCertRotationMs;
+      const t = setInterval(() => {
+        for (const n of this.byName.values()) if (n.isUp && !n.maintenance) void this.regenerateApidCertificate(n.name, 'periodic');
+      }, every);
+      this.otherTimers.add(t as unknown as Timer);
+    }
     const presets = this.options.bootstrapped === undefined ? [] : [this.options.bootstrapped].flat();
     for (const name of presets) this.presetCluster(this.node(name), (n) => specs.get(n.name)?.up !== false);
     for (const node of this.byName.values()) this.writeHostRoot(node);
@@ -142,11 +161,17 @@ export class TalosSimulator implements World {
     this.stopped = true;
     for (const s of this.sockets.values()) await s.stop();
     this.sockets.clear();
-    for (const t of [...this.joinTimers.values(), ...this.startTimers.values(), ...this.otherTimers]) clearTimeout(t);
+    for (const t of [...this.joinTimers.values(), ...this.startTimers.values(), ...this.otherTimers]) {
+      clearTimeout(t);
+      clearInterval(t);
+    }
     this.joinTimers.clear();
     this.startTimers.clear();
     this.otherTimers.clear();
-    for (const node of this.byName.values()) node.shutdown();
+    for (const node of this.byName.values()) {
+      node.shutdown();
+      node.extensionServices.reset();
+    }
     this.recorder.removeAllListeners();
   }
 
@@ -204,10 +229,15 @@ export class TalosSimulator implements World {
   setFlags(name: string, flags: NodeFlags): void {
     const node = this.node(name);
     if (flags.criReady !== undefined) node.criReady = flags.criReady;
-    if (flags.timeSynced !== undefined) node.timeSynced = flags.timeSynced;
+    if (flags.timeSynced !== undefined && flags.timeSynced !== node.timeSynced) {
+      node.timeSynced = flags.timeSynced;
+      // A time-sync change makes apid regenerate its certificate (its validity window moves).
+      void this.regenerateApidCertificate(name, 'time sync changed');
+    }
     if (flags.pendingReboot !== undefined) node.pendingReboot = flags.pendingReboot;
     if (flags.latencyMs !== undefined) node.latencyMs = flags.latencyMs;
     if (flags.bootTime !== undefined) node.bootTime = flags.bootTime;
+    if (flags.etcdStartDelayMs !== undefined) node.etcdStartDelayMs = flags.etcdStartDelayMs;
     if (flags.etcdConfigured !== undefined) {
       node.etcdConfigured = node.type !== 'worker' && flags.etcdConfigured;
       node.machineConfig = this.renderConfig(node);
@@ -229,6 +259,41 @@ export class TalosSimulator implements World {
   /** Calls from client certificates with these CNs to the named nodes (default: all) are refused. */
   partition(callerCns: string[], nodeNames?: string[]): void {
     for (const node of nodeNames ? nodeNames.map((n) => this.node(n)) : this.nodes()) node.partition(callerCns);
+  }
+
+  /**
+   * The process of extension service `ext-<ext>` on the node exited with `code`: Finished on 0, else per
+   * its restart kind (untilSuccess: Waiting, restarted after `restartIntervalMs`; Talos waits 5 s).
+   */
+  extensionExited(name: string, ext: string, code: number, options: { restart?: 'always' | 'never' | 'untilSuccess'; restartIntervalMs?: number; lastLog?: string } = {}): void {
+    this.node(name).extensionServices.exited(`ext-${ext}`, code, options.restartIntervalMs ?? 5_000, options.restart ?? 'untilSuccess', options.lastLog ?? '');
+  }
+
+  /**
+   * apid regenerates its certificate (Talos: when the node's addresses or time sync change, and every
+   * 12 hours; internal/app/machined/pkg/controllers/secrets/api_cert_sans.go and api.go).
+   */
+  async regenerateApidCertificate(name: string, reason = 'requested'): Promise<void> {
+    const node = this.node(name);
+    await node.regenerateApidCertificate();
+    this.recorder.emitEvent({ kind: 'apid-cert-regenerated', at: new Date(), node: node.name, reason });
+  }
+
+  /**
+   * Steps the node's clock by deltaMs (NTP applies offsets over 400 ms as a jump, also after "synced"):
+   * /proc/stat's btime, which is now minus uptime, moves by the same amount, and so does SystemStat.
+   */
+  stepClock(name: string, deltaMs: number): void {
+    const node = this.node(name);
+    node.bootTime += Math.round(deltaMs / 1000);
+    this.writeHostRoot(node);
+    this.recorder.emitEvent({ kind: 'clock-stepped', at: new Date(), node: node.name, deltaMs, bootTime: node.bootTime });
+    this.changed();
+  }
+
+  /** Calls from client certificates with these CNs to one address of the named node are refused. */
+  partitionAddress(name: string, address: string, callerCns: string[]): void {
+    this.node(name).partitionAddress(address, callerCns);
   }
 
   heal(callerCns?: string[], nodeNames?: string[]): void {
@@ -476,7 +541,7 @@ export class TalosSimulator implements World {
       node.appendLog('etcd', `etcd is running as member ${node.etcd.memberId} of cluster ${node.etcd.clusterId}`);
       this.recorder.emitEvent({ kind: 'etcd-running', at: new Date(), node: node.name, clusterId: node.etcd.clusterId, memberId: node.etcd.memberId });
       this.changed();
-    }, this.settings.etcdStartDelayMs);
+    }, node.etcdStartDelayMs ?? this.settings.etcdStartDelayMs);
     this.startTimers.set(node, timer);
   }
 
@@ -531,6 +596,7 @@ export class TalosSimulator implements World {
     node.etcd.running = false;
     node.etcd.bootstrapAcceptedAt = null;
     node.etcd.preparingSince = null;
+    node.extensionServices.reset();
     node.bootCompleted = false;
     node.bootTime = bootTime ?? Math.max(node.bootTime + 1, Math.floor(Date.now() / 1000));
     this.writeHostRoot(node);
@@ -573,6 +639,9 @@ export class TalosSimulator implements World {
     if (node.extensions.includes('autobootstrap')) {
       extensions.autobootstrap = [`TALOS_AUTO_BOOTSTRAP_QUORUM_NODES=${cpCount}`, 'LOG_LEVEL=info'];
     }
+    const generated = this.options.clusters?.[node.group]?.talosConfigs;
+    // Talos never generates a control plane without cluster.etcd.ca: such a node keeps the rendered config.
+    if (generated && (node.type === 'worker' || node.etcdConfigured)) return talosConfigFor(generated, node.type, extensions);
     return renderMachineConfig({
       identity: node.identity,
       type: node.type,

@@ -49,12 +49,26 @@ function isDisconnect(error: Error & { code?: string }): boolean {
 }
 
 export class TalosApiServer extends grpc.Server {
+  /** The TLS servers of every bound address, to swap the certificate for new handshakes. */
+  private readonly tlsServers: Http2SecureServer[] = [];
+
+  /**
+   * New handshakes present this certificate; open connections keep theirs, as apid's certificate
+   * provider behaves when it regenerates the certificate.
+   */
+  replaceCertificate(options: { keyPem: string; certPem: string; caPem: string | null }): void {
+    for (const s of this.tlsServers) {
+      s.setSecureContext({ key: options.keyPem, cert: options.certPem, ...(options.caPem ? { ca: options.caPem } : {}), ecdhCurve: 'X25519', minVersion: 'TLSv1.2' });
+    }
+  }
+
   constructor(gate: ConnectionGate, options?: grpc.ServerOptions) {
     super(options);
     const base = grpc.Server.prototype as unknown as { createHttp2Server(c: grpc.ServerCredentials): Http2SecureServer };
     // createHttp2Server is private in the typings; an own property shadows the prototype method.
     (this as unknown as { createHttp2Server: (c: grpc.ServerCredentials) => Http2SecureServer }).createHttp2Server = (credentials) => {
       const http2Server = base.createHttp2Server.call(this, credentials);
+      this.tlsServers.push(http2Server);
       http2Server.prependListener('secureConnection', (sock: TLSSocket) => {
         if (!gate.onHandshake(sock)) sock.destroy();
       });

@@ -1,4 +1,5 @@
 // Options and records of the Talos API simulator.
+import type { TalosGeneratedConfigs } from './talos-configs.ts';
 
 export type MachineType = 'controlplane' | 'worker' | 'init';
 
@@ -47,6 +48,11 @@ export interface NodeSpec {
   criReady?: boolean;
   /** Time synchronised. Default true. */
   timeSynced?: boolean;
+  /**
+   * machine.time.bootTimeout, scaled: a node that starts unsynced reports synced once this passes without a
+   * sync (Talos's time.SyncController), after which NTP may still step its clock (stepClock).
+   */
+  timeBootTimeoutMs?: number;
   /** The machine config carries cluster.etcd.ca. Default true for control planes, always false for workers. */
   etcdConfigured?: boolean;
   /** A reboot was requested (Bootstrap refuses). Default false. */
@@ -79,6 +85,11 @@ export interface ClusterGroupOptions {
   /** cluster.discovery.enabled (Talos default true): Members resources exist and feed the etcd endpoints. */
   discovery?: boolean;
   controlPlaneEndpoint?: string;
+  /**
+   * Configs from Talos's own generator (test/oracle gen): the cluster's secrets are theirs and every node
+   * whose control plane has etcd configured is served them (talos-configs.ts).
+   */
+  talosConfigs?: TalosGeneratedConfigs;
 }
 
 export interface SimulatorOptions {
@@ -91,6 +102,8 @@ export interface SimulatorOptions {
   etcdStartDelayMs?: number;
   /** Talos's EtcdJoinTimeout (30 min), scaled: Preparing without data turns Failed after it. Default never. */
   joinTimeoutMs?: number;
+  /** apid regenerates its certificate this often (Talos: every 12 h, scaled); default never. */
+  apidCertRotationMs?: number;
   /** How long etcd shows Finished "Bootstrap requested" after an accepted Bootstrap. Default 0. */
   bootstrapStopVisibleMs?: number;
   /** Bootstrap waits this long for time sync before FailedPrecondition; Talos waits 5 s. */
@@ -170,6 +183,10 @@ export type SimEvent =
   | { kind: 'tls-refused'; record: TlsRefusalRecord }
   | { kind: 'node-up'; at: Date; node: string }
   | { kind: 'node-down'; at: Date; node: string }
+  /** apid's certificate was regenerated (new key and serial, same names): addresses or time sync changed, or its period passed. */
+  | { kind: 'apid-cert-regenerated'; at: Date; node: string; reason: string }
+  /** The node's clock was stepped (an NTP offset over 400 ms is applied as a jump): /proc/stat btime moves with it. */
+  | { kind: 'clock-stepped'; at: Date; node: string; deltaMs: number; bootTime: number }
   /** A reboot: new boot time; services reset; an accepted Bootstrap whose etcd had not started is lost. */
   | { kind: 'node-rebooted'; at: Date; node: string; bootTime: number; lostBootstrap: boolean }
   | { kind: 'config-applied'; at: Date; node: string; mode: string; callerCn: string | undefined };

@@ -37,7 +37,7 @@ describe('identifyNode', () => {
     expect(look.kind).toBe('failed');
     expect(look.kind === 'failed' && look.detail).not.toContain('Failed to connect');
     const ca: TrustedCa = { pem: alertCa.certPem, what: 'the OS CA in alert.yaml' };
-    expect(await identifyNode(`${SUBNET}.9`, [ca], 2_000)).toEqual({ kind: 'configured', detail: 'its apid certificate chains to the OS CA in alert.yaml' });
+    expect(await identifyNode(`${SUBNET}.9`, [ca], 2_000)).toMatchObject({ kind: 'configured', detail: 'its apid certificate chains to the OS CA in alert.yaml' });
     // Without that CA nothing proves what it is.
     expect((await identifyNode(`${SUBNET}.9`, [{ pem: sim.osCaPem(), what: 'another CA' }], 2_000)).kind).toBe('unknown');
   });

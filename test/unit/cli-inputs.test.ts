@@ -49,7 +49,7 @@ describe('command options', () => {
     [['--retry-delay', '3'], '--retry-delay "3" is not a duration of at least 1ms; use e.g. 500ms, 3s, 1m'],
     [['--retry-factor', '0.5'], '--retry-factor "0.5" is not valid; use a number from 1 to 10'],
     [['--retry-delay', '5s', '--retry-max-delay', '1s'], '--retry-max-delay (1000ms) is shorter than --retry-delay (5000ms)'],
-    [['--output', 'yaml'], '--output "yaml" is not valid; use text or json'],
+    [['--output', 'xml'], '--output "xml" is not valid; use one of table, text, json, yaml'],
     [['10.0.0.1'], 'unexpected argument "10.0.0.1"; nodes are given with --nodes, --plan or --from-talhelper'],
   ];
   for (const [args, message] of bad) {
@@ -85,8 +85,10 @@ describe('resolveInputs', () => {
     [['--file', 'c.yaml'], true, '--file needs --nodes'],
     [['--nodes', '10.0.0.1', '--file', 'c', '--plan', 'p.yaml'], true, 'give nodes one way only; got --nodes/--file and --plan'],
     [[], true, 'no nodes given; use --nodes ADDR[,ADDR] --file CONFIG, --plan PLAN.yaml, or --from-talhelper FILE|-'],
-    [['--nodes', 'cp1.lan', '--file', 'c'], true, 'node address "cp1.lan" is not an IPv4 address; nodes are given by IPv4 address only (no hostnames, no IPv6)'],
-    [['--nodes', 'fd00::1', '--file', 'c'], true, 'node address "fd00::1" is not an IPv4 address; nodes are given by IPv4 address only (no hostnames, no IPv6)'],
+    [['--nodes', 'cp_1!', '--file', 'c'], true, 'node address "cp_1!" is not a node address; use an IPv4 address or a hostname, optionally with :port (IPv6 is not supported)'],
+    [['--nodes', 'fd00::1', '--file', 'c'], true, 'node address "fd00::1" is not a node address; use an IPv4 address or a hostname, optionally with :port (IPv6 is not supported)'],
+    [['--nodes', '10.0.0.1:99999', '--file', 'c'], true, 'node address "10.0.0.1:99999" is not a node address'],
+    [['--nodes', '10.0.0.1,10.0.0.1:50000', '--file', 'c'], true, 'node 10.0.0.1:50000 is listed twice'],
     [['--nodes', '10.0.0.1,10.0.0.1', '--file', 'c'], true, 'node 10.0.0.1 is listed twice'],
     [['--plan', '/nonexistent/plan.yaml'], true, 'cannot read plan /nonexistent/plan.yaml (ENOENT)'],
   ];

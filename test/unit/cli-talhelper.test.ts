@@ -49,7 +49,7 @@ describe('talhelper output shapes', () => {
     },
     {
       name: 'talosctl short flags with separate values, several commands on one line, --mode=auto',
-      text: 'talosctl apply-config -n 10.0.0.3 -f c/w.yaml --mode=auto; talosctl apply-config --nodes 10.0.0.4,10.0.0.5 --file c/w.yaml -e 10.0.0.1\n',
+      text: 'talosctl apply-config -n 10.0.0.3 -f c/w.yaml --mode=auto; talosctl apply-config --nodes 10.0.0.4,10.0.0.5 --file c/w.yaml\n',
       want: [
         { address: '10.0.0.3', file: `${BASE}/c/w.yaml`, name: 'w' },
         { address: '10.0.0.4', file: `${BASE}/c/w.yaml`, name: 'w' },

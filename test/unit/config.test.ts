@@ -32,8 +32,8 @@ describe('loadConfig', () => {
       TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '0',
       TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: 'soon',
       TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '0s',
-      TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: '5000',
-      TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.0.0.0/8',
+      TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: 'many',
+      TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.0.0.0/33',
       TALOS_AUTO_BOOTSTRAP_PEERS: '10.0.0.1,nope',
       TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,gossip',
       TALOS_AUTO_BOOTSTRAP_NODE_IP: '10.0.0.300',
@@ -64,7 +64,7 @@ describe('loadConfig', () => {
       ].sort(),
     );
     expect(byName.TALOS_AUTO_BOOTSTRAP_QUORUM_NODES).toContain('from 1 to 1000');
-    expect(byName.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR).toContain('/16 to /32');
+    expect(byName.TALOS_AUTO_BOOTSTRAP_SCAN_CIDR).toContain('is not an IPv4 prefix');
     expect(byName.TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY).toContain('1 to 4096');
     expect(byName.TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL).toContain('30s');
     expect(byName.TALOS_AUTO_BOOTSTRAP_PEERS).toContain('nope');
@@ -109,11 +109,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3', TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'members' }).ok).toBe(true);
   });
 
-  test('prefixes: several, a bare address is a /32, /16 is the widest', () => {
+  test('prefixes: several, a bare address is a /32; wider than /16 starts with a warning', () => {
     const r = loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.0.0.0/24, 10.1.0.7,10.2.0.0/16' });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.config.scanCidrs?.map((p) => p.text)).toEqual(['10.0.0.0/24', '10.1.0.7/32', '10.2.0.0/16']);
-    expect(loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.2.0.0/15' }).ok).toBe(false);
+    const wide = loadConfig({ ...base, TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.2.0.0/15' });
+    expect(wide.ok && wide.warnings.map((w) => w.variable)).toEqual(['TALOS_AUTO_BOOTSTRAP_SCAN_CIDR']);
   });
 
   test('durations in every unit', () => {
@@ -154,6 +155,9 @@ describe('migrating from the reference extension', () => {
       TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '30s', TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: '15s', TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '10s',
       TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: '2m', TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '2s', TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: '50', TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '',
     }, { scanConcurrency: 50, scanCidrs: undefined }, []],
+    ['SCAN_CONCURRENCY above the cap', { TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: '5000' }, { scanConcurrency: 4096 }, ['TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY']],
+    ['SCAN_CONCURRENCY 0', { TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY: '0' }, { scanConcurrency: 256 }, ['TALOS_AUTO_BOOTSTRAP_SCAN_CONCURRENCY']],
+    ['SCAN_CIDR wider than /16', { TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: '10.0.0.0/8' }, { scanCidrs: [{ network: 0x0a000000, bits: 8, text: '10.0.0.0/8' }] }, ['TALOS_AUTO_BOOTSTRAP_SCAN_CIDR']],
     ['Go durations', { TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '1m30s', TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: '0', TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '1.5s' }, { scanIntervalMs: 90_000, preBootstrapDelayMs: 0, scanTimeoutMs: 1_500 }, []],
   ] as [string, Record<string, string>, Record<string, unknown>, string[]][])('%s starts', (_name, env, expected, warned) => {
     const r = loadConfig({ ...q, ...env });
@@ -170,4 +174,12 @@ describe('migrating from the reference extension', () => {
     const r = loadConfig({ ...q, LOG_LEVEL: 'verbose' });
     expect(!r.ok && r.problems[0]?.problem).toBe('expected one of debug, info, warn, error');
   });
+});
+
+test('a prefix wider than /16 is narrowed to the /16 holding this node, or dropped', async () => {
+  const { narrowToWidest } = await import('../../src/daemon.ts');
+  const { parsePrefix } = await import('../../src/util/ipv4.ts');
+  expect(narrowToWidest(parsePrefix('10.0.0.0/8')!, '10.20.30.40')?.text).toBe('10.20.0.0/16');
+  expect(narrowToWidest(parsePrefix('10.0.0.0/8')!, '192.168.1.1')).toBeUndefined();
+  expect(narrowToWidest(parsePrefix('10.0.0.0/24')!, '192.168.1.1')?.text).toBe('10.0.0.0/24');
 });

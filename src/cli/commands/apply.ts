@@ -6,13 +6,18 @@ import { applyIo } from '../nodes/apply-io.ts';
 import { applyAll, type NodeApplyResult } from '../rules/apply-node.ts';
 import type { TrustedCa } from '../nodes/identify-node.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
-import { COMMON_FLAGS, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
-import { Progress, json, table, type Io } from '../render/report.ts';
-import { retrySchedule } from '../rules/retry.ts';
+import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
+import { emit } from '../render/output.ts';
+import { Progress, table, type Io } from '../render/report.ts';
+import { retrySchedule, type RetryPolicy } from '../rules/retry.ts';
+import type { FlagValues } from '../inputs/flags.ts';
 import { UsageError } from '../usage-error.ts';
+import { APID_PORT } from '../nodes/connect.ts';
+import { servedFingerprints } from '../nodes/fingerprint.ts';
+import { describeConflict, groupSameNodes } from '../rules/same-node.ts';
 
 export const APPLY_FLAGS = [
-  ...COMMON_FLAGS,
+  ...MAINTENANCE_FLAGS,
   ...RETRY_FLAGS,
   { name: 'parallel', kind: 'string' as const, help: 'nodes configured at once (1 = one after another)', default: '1' },
   { name: 'wait-timeout', kind: 'string' as const, help: 'how long to wait for each node to leave maintenance', default: '10m' },
@@ -25,7 +30,7 @@ const POLL_MS = 500;
 function render(results: NodeApplyResult[]): string {
   let text = table(
     ['NODE', 'ADDRESS', 'RESULT', 'ATTEMPTS'],
-    results.map((r) => [r.name, r.address, r.ok ? (r.replyLost ? 'configured (reply lost)' : 'configured') : 'FAILED', String(r.attempts.length)]),
+    results.map((r) => [r.name, r.address, r.sameNodeAs ? `same node as ${r.sameNodeAs}` : r.ok ? (r.replyLost ? 'configured (reply lost)' : 'configured') : 'FAILED', String(r.attempts.length)]),
   );
   for (const r of results) {
     const retried = r.attempts.filter((a) => !a.ok && a.retryInMs !== undefined);
@@ -33,18 +38,25 @@ function render(results: NodeApplyResult[]): string {
       text += `\n${r.name} (${r.address}) succeeded after ${retried.length} retr${retried.length === 1 ? 'y' : 'ies'}: ${retried.map((a) => `attempt ${a.attempt} ${a.code}, waited ${formatDuration(a.retryInMs ?? 0)}`).join('; ')}\n`;
     }
     if (r.ok && r.replyLost) text += `\n${r.name} (${r.address}): accepted (reply lost): attempt ${r.attempts.length} failed, but the node came back with this config\n`;
-    if (!r.ok) text += `\n${r.name} (${r.address}): ${r.reason}\n  fix: ${r.fix}\n`;
+    // Talos's own warnings about the config it accepted (ApplyConfiguration reply): the same as in JSON.
+    for (const w of r.warnings ?? []) text += `\nWARNING: ${r.name} (${r.address}): Talos says: ${w}\n`;
+    if (!r.ok && !r.sameNodeAs) text += `\n${r.name} (${r.address}): ${r.reason}\n  fix: ${r.fix}\n`;
   }
-  const failed = results.filter((r) => !r.ok);
-  text += failed.length === 0 ? `\napplied: all ${results.length} node(s) configured and out of maintenance\n` : `\napply FAILED for ${failed.map((r) => `${r.name} (${r.address})`).join(', ')}; the other nodes were configured\n`;
+  const failed = results.filter((r) => !r.ok && !r.sameNodeAs);
+  const nodes = results.filter((r) => !r.sameNodeAs).length;
+  text += failed.length === 0 ? `\napplied: all ${nodes} node(s) configured and out of maintenance\n` : `\napply FAILED for ${failed.map((r) => `${r.name} (${r.address})`).join(', ')}; the other nodes were configured\n`;
   return text;
+}
+
+/** apply's settings from its flags (each flag read here is one the run uses). */
+export function applyOptions(values: FlagValues): { policy: RetryPolicy; parallel: number; waitTimeoutMs: number } {
+  requireMaintenanceMode(values);
+  return { policy: retryPolicy(values), parallel: intFlag(values, 'parallel', 1, 1, 256), waitTimeoutMs: durationFlag(values, 'wait-timeout', 10 * 60_000, 1) };
 }
 
 export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'>): Promise<ExitCode> {
   const { values, output } = parseCommand(args, APPLY_FLAGS);
-  const policy = retryPolicy(values);
-  const parallel = intFlag(values, 'parallel', 1, 1, 256);
-  const waitTimeoutMs = durationFlag(values, 'wait-timeout', 10 * 60_000, 1);
+  const { policy, parallel, waitTimeoutMs } = applyOptions(values);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   // Every config is read before any node is touched: a typo in one file stops the run, not half of it.
   const cas = new Map<string, TrustedCa[]>();
@@ -55,8 +67,14 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
     cas.set(target.address, ca ? [ca] : []);
     return { target, data: read.config.data };
   });
+  // One node behind several addresses is configured once, through the first; the others are reported as it.
+  const { groups, conflicts } = targets.length > 1 ? groupSameNodes(targets, await servedFingerprints(targets.map((t) => t.address), APID_PORT, PROBE_DEADLINE_MS)) : { groups: targets.map((primary) => ({ primary, aliases: [] })), conflicts: [] };
+  if (conflicts.length > 0) throw new UsageError(`${conflicts.map(describeConflict).join('; ')}; give each node one config`);
+  const primaries = new Set(groups.map((g) => g.primary));
+  const toApply = items.filter((i) => primaries.has(i.target));
   const progress = new Progress(io, targets);
-  progress.note(`applying to ${targets.length} node(s), ${parallel} at a time; retries ${policy.retries} (delays ${retrySchedule(policy).map(formatDuration).join(', ') || 'none'})`);
+  for (const g of groups) for (const a of g.aliases) progress.update(a.address, `same node as ${g.primary.address} (the same server certificate answers on both): configured through it`);
+  progress.note(`applying to ${toApply.length} node(s), ${parallel} at a time; retries ${policy.retries} (delays ${retrySchedule(policy).map(formatDuration).join(', ') || 'none'})`);
   const deps = applyIo({
     callDeadlineMs: CALL_DEADLINE_MS,
     probeDeadlineMs: PROBE_DEADLINE_MS,
@@ -65,9 +83,15 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
     casFor: (t) => cas.get(t.address) ?? [],
     progress: (t, text) => progress.update(t.address, text),
   });
-  const results = await applyAll(items, parallel, policy, deps);
+  const applied = await applyAll(toApply, parallel, policy, deps);
+  const resultOf = new Map(applied.map((r) => [r.address, r]));
+  const primaryOf = new Map(groups.flatMap((g) => g.aliases.map((a) => [a.address, g.primary.address] as const)));
+  const results: NodeApplyResult[] = targets.map((t) => {
+    const primary = primaryOf.get(t.address);
+    if (primary === undefined) return resultOf.get(t.address) as NodeApplyResult;
+    return { name: t.name, address: t.address, file: t.file ?? '', ok: resultOf.get(primary)?.ok ?? false, attempts: [], sameNodeAs: primary };
+  });
   const ok = results.every((r) => r.ok);
-  if (output === 'json') json(io, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, nodes: results, failed: results.filter((r) => !r.ok).map((r) => r.address) });
-  else io.out(render(results));
+  emit(io, output, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, nodes: results, failed: results.filter((r) => !r.ok && !r.sameNodeAs).map((r) => r.address) }, () => render(results));
   return ok ? EXIT.OK : EXIT.FAILURE;
 }

@@ -1,14 +1,14 @@
-// autobootstrap status: one table of the cluster now and a one-line verdict.
-import { EXIT, type ExitCode } from '../../exit-codes.ts';
-import { configFacts, observeAll } from '../nodes/cluster-view.ts';
-import { COMMON_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
-import { json, table, type Io } from '../render/report.ts';
-import { clusterVerdict, type NodeObservation } from '../rules/verdict.ts';
+// autobootstrap status: one table of the cluster now and a one-line verdict, with every node that keeps it
+// from being healthy named with the reason. Only "healthy" exits 0 (see verdictExitCode).
+import type { ExitCode } from '../../exit-codes.ts';
+import { configFacts, distinctNodes, observeAll } from '../nodes/cluster-view.ts';
+import { CONFIGURED_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { emit } from '../render/output.ts';
+import { table, type Io } from '../render/report.ts';
+import { problemLines } from '../render/verdict-text.ts';
+import { clusterVerdict, hexMemberId, verdictExitCode, type NodeObservation } from '../rules/verdict.ts';
 
-export const STATUS_FLAGS = COMMON_FLAGS;
-
-/** Member ids as etcdctl and talosctl print them: 16 hex digits. */
-const hexId = (id: string | undefined) => (id === undefined ? '' : BigInt(id).toString(16).padStart(16, '0'));
+export const STATUS_FLAGS = CONFIGURED_FLAGS;
 
 /** "not installed" only when the node's service list was read and lacks it; without that list, "?". */
 export function extColumn(n: NodeObservation): string {
@@ -17,20 +17,32 @@ export function extColumn(n: NodeObservation): string {
   return n.reach === 'configured' ? '?' : '';
 }
 
+/** The etcd column: its service state, and "learner" when its member is one. */
+function etcdColumn(n: NodeObservation): string {
+  const state = n.etcdState ?? (n.reach === 'configured' && n.role === 'worker' ? '-' : '');
+  const learner = n.etcdMemberId !== undefined && n.memberList?.some((m) => m.id === n.etcdMemberId && m.isLearner);
+  return learner ? `${state} (learner)` : state;
+}
+
 export function row(n: NodeObservation): string[] {
   const stage = n.reach === 'configured' ? (n.stage ?? 'configured') : n.reach;
-  return [n.name, n.address, n.role ?? '?', stage, n.etcdState ?? (n.reach === 'configured' && n.role === 'worker' ? '-' : ''), hexId(n.etcdMemberId), extColumn(n)];
+  return [n.name, n.address, n.role ?? '?', stage, etcdColumn(n), n.etcdMemberId === undefined ? '' : hexMemberId(n.etcdMemberId), extColumn(n)];
 }
 
 export async function runStatus(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, STATUS_FLAGS);
-  const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
-  const nodes = await observeAll(inputs.targets, talosconfig, configFacts(inputs.targets));
+  const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
+  // One node behind several addresses is looked at once (its other addresses are named as it).
+  const { targets, aliases } = await distinctNodes(inputs.targets);
+  const nodes = await observeAll(targets, talosconfig, configFacts(inputs.targets), endpoints);
   const cluster = clusterVerdict(nodes);
-  if (output === 'json') json(io, { command: 'status', cluster, nodes });
-  else {
-    io.out(table(['NODE', 'ADDRESS', 'ROLE', 'STAGE', 'ETCD', 'MEMBER ID', 'EXT-AUTOBOOTSTRAP'], nodes.map(row)));
-    io.out(`\n${cluster.text}\n`);
-  }
-  return cluster.kind === 'split' ? EXIT.REFUSED : EXIT.OK;
+  const code = verdictExitCode(cluster.kind);
+  emit(io, output, { command: 'status', ok: code === 0, cluster, nodes, sameNode: aliases }, () => {
+    const aliasRows = aliases.map((a) => [a.name, a.address, '', `same node as ${a.sameNodeAs}`, '', '', '']);
+    let text = table(['NODE', 'ADDRESS', 'ROLE', 'STAGE', 'ETCD', 'MEMBER ID', 'EXT-AUTOBOOTSTRAP'], [...nodes.map(row), ...aliasRows]);
+    text += `\n${cluster.text}\n`;
+    text += problemLines(cluster);
+    return text;
+  });
+  return code as ExitCode;
 }

@@ -2,48 +2,58 @@
 // plane is a member of ONE etcd cluster. Stuck nodes are named with their state and the next step.
 import { EXIT, type ExitCode } from '../../exit-codes.ts';
 import { formatDuration } from '../../util/duration.ts';
-import { applyHint, configFacts, nodeState, observeAll } from '../nodes/cluster-view.ts';
-import { COMMON_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
-import { Progress, json, table, type Io } from '../render/report.ts';
+import { applyHint, configFacts, distinctNodes, nodeState, observeAll, type SameNodeAddress } from '../nodes/cluster-view.ts';
+import { CONFIGURED_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { emit } from '../render/output.ts';
+import type { FlagValues } from '../inputs/flags.ts';
+import { Progress, table, type Io } from '../render/report.ts';
+import { problemLines } from '../render/verdict-text.ts';
 import { sleep } from '../../util/sleep.ts';
 import { clusterVerdict, verifyDone, type ClusterVerdict, type NodeObservation, type StuckNode } from '../rules/verdict.ts';
 
 export const VERIFY_FLAGS = [
-  ...COMMON_FLAGS,
+  ...CONFIGURED_FLAGS,
   { name: 'timeout', kind: 'string' as const, help: 'give up after this long', default: '5m' },
   { name: 'interval', kind: 'string' as const, help: 'between looks at the cluster', default: '5s' },
 ];
 
-function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckNode[], ok: boolean, waitedMs: number): string {
-  let text = table(['NODE', 'ADDRESS', 'ROLE', 'STATE'], nodes.map((n) => [n.name, n.address, n.role ?? '?', nodeState(n)]));
+function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckNode[], ok: boolean, waitedMs: number, aliases: SameNodeAddress[]): string {
+  let text = table(['NODE', 'ADDRESS', 'ROLE', 'STATE'], [...nodes.map((n) => [n.name, n.address, n.role ?? '?', nodeState(n)]), ...aliases.map((a) => [a.name, a.address, '', `same node as ${a.sameNodeAs}`])]);
   text += `\ncluster: ${cluster.text}\n`;
+  if (!ok) text += problemLines(cluster);
   for (const s of stuck) text += `\n${s.name} (${s.address}) is stuck: ${s.state}\n  next: ${s.next}\n`;
   text += ok ? `\nverified after ${formatDuration(waitedMs)}: every node configured, one healthy etcd cluster\n` : cluster.kind === 'split' ? '\nverify FAILED: split brain\n' : `\nverify FAILED after ${formatDuration(waitedMs)}\n`;
   return text;
 }
 
+/** verify's settings from its flags. */
+export function verifyOptions(values: FlagValues): { timeoutMs: number; intervalMs: number } {
+  return { timeoutMs: durationFlag(values, 'timeout', 5 * 60_000, 1), intervalMs: durationFlag(values, 'interval', 5_000, 1) };
+}
+
 export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, VERIFY_FLAGS);
-  const timeoutMs = durationFlag(values, 'timeout', 5 * 60_000, 1);
-  const intervalMs = durationFlag(values, 'interval', 5_000, 1);
-  const { inputs, talosconfig } = await inputsWithTalosconfig(values, ctx);
+  const { timeoutMs, intervalMs } = verifyOptions(values);
+  const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
   const facts = configFacts(inputs.targets);
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
   const progress = new Progress(io, inputs.targets);
+  // One node behind several addresses is looked at once (its other addresses are named as it).
+  const { targets, aliases } = await distinctNodes(inputs.targets);
+  for (const a of aliases) progress.update(a.address, `same node as ${a.sameNodeAs}`);
   if (!talosconfig) progress.note('no talosconfig found: configured nodes can only be seen leaving maintenance, not checked (give --talosconfig)');
   const started = Date.now();
   let said = '';
   for (;;) {
-    const nodes = await observeAll(inputs.targets, talosconfig, facts);
+    const nodes = await observeAll(targets, talosconfig, facts, endpoints);
     for (const n of nodes) progress.update(n.address, nodeState(n));
     const cluster = clusterVerdict(nodes);
     const { done, stuck } = verifyDone(nodes, cluster, (n) => applyHint(byAddress.get(n.address) ?? { address: n.address, name: n.name }));
     const waited = Date.now() - started;
-    const finished = done || cluster.kind === 'split' || waited + intervalMs > timeoutMs;
+    const finished = done || cluster.kind === 'split' || cluster.kind === 'wrong-cluster' || waited + intervalMs > timeoutMs;
     if (finished) {
       const code = done ? EXIT.OK : cluster.kind === 'split' ? EXIT.REFUSED : EXIT.FAILURE;
-      if (output === 'json') json(io, { command: 'verify', ok: done, cluster, nodes, stuck, waitedMs: waited });
-      else io.out(render(nodes, cluster, done ? [] : stuck, done, waited));
+      emit(io, output, { command: 'verify', ok: done, cluster, nodes, sameNode: aliases, stuck, waitedMs: waited }, () => render(nodes, cluster, done ? [] : stuck, done, waited, aliases));
       return code;
     }
     if (cluster.text !== said) progress.note(`cluster: ${cluster.text}`);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseMachineConfig, type MachineConfigFacts } from '../../pki/machine-config.ts';
+import { unattendedInstallMatch } from '../../machine-config/unattended-install.ts';
 import type { DiskSelector } from '../rules/disk-selector.ts';
 import type { TrustedCa } from '../nodes/identify-node.ts';
 
@@ -11,16 +12,36 @@ export interface NodeConfig {
   path: string;
   data: Buffer;
   facts: MachineConfigFacts;
-  install: { disk?: string; diskSelector?: DiskSelector };
+  /** unattendedMatch: Talos v1.14's UnattendedInstallConfig disk selector, when there is no .machine.install. */
+  install: { disk?: string; diskSelector?: DiskSelector; unattendedMatch?: string };
   /** machine.type is written at all (Talos would read a missing type as worker; a config without one is a mistake). */
   machineTypeSet: boolean;
+  /** Every `kind: ExtensionServiceConfig` document: its name and environment lines (`K=V`). */
+  extensionServiceConfigs: ExtensionServiceConfigDoc[];
+}
+
+export interface ExtensionServiceConfigDoc {
+  name: string;
+  environment: string[];
+}
+
+/** The ExtensionServiceConfig documents of a multi-document machine config (pkg/machinery/config/types/runtime/extensions). */
+function extensionServiceConfigs(text: string): ExtensionServiceConfigDoc[] {
+  const out: ExtensionServiceConfigDoc[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const js = doc.toJS() as Record<string, unknown> | null;
+    if (!js || js.kind !== 'ExtensionServiceConfig') continue;
+    const env = Array.isArray(js.environment) ? js.environment.filter((e): e is string => typeof e === 'string') : [];
+    out.push({ name: typeof js.name === 'string' ? js.name : '', environment: env });
+  }
+  return out;
 }
 
 export type NodeConfigRead = { ok: true; config: NodeConfig } | { ok: false; problem: string };
 
 /** machine.install and whether machine.type is set, from the v1alpha1 document (parseMachineConfig proved there is exactly one). */
 function machineSection(text: string): Pick<NodeConfig, 'install' | 'machineTypeSet'> {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, { logLevel: 'error' }); // no YAML warning may quote the config on stderr
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     const js = doc.toJS() as Record<string, unknown> | null;
     if (!js || js.version !== 'v1alpha1' || js.kind !== undefined) continue;
@@ -46,7 +67,10 @@ export function readNodeConfig(path: string): NodeConfigRead {
   }
   try {
     const text = data.toString('utf8');
-    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...machineSection(text) } };
+    const section = machineSection(text);
+    const unattendedMatch = Object.keys(section.install).length === 0 ? unattendedInstallMatch(text) : undefined;
+    if (unattendedMatch !== undefined) section.install = { unattendedMatch };
+    return { ok: true, config: { path, data, facts: parseMachineConfig(text), ...section, extensionServiceConfigs: extensionServiceConfigs(text) } };
   } catch (e) {
     return { ok: false, problem: `${path}: ${e instanceof Error ? e.message : String(e)}` };
   }

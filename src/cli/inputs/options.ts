@@ -1,6 +1,6 @@
 // The flags every operator command shares, and turning them into the list of nodes to act on.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIPv4 } from '../../util/ipv4.ts';
+import { addressProblem, dialOf } from './node-address.ts';
 import { parseDuration } from '../../util/duration.ts';
 import { boolFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './flags.ts';
 import { parsePlan } from './plan.ts';
@@ -9,18 +9,41 @@ import { parseTalhelperOutput } from './talhelper.ts';
 import { parseTalosconfig, talosconfigPath, type Talosconfig } from './talosconfig.ts';
 import type { NodeTarget } from './target.ts';
 import { UsageError } from '../usage-error.ts';
+import { parseOutput, type OutputFormat } from '../render/output.ts';
 
-export const COMMON_FLAGS: FlagSpec[] = [
-  { name: 'nodes', short: 'n', kind: 'list', help: 'comma-separated node IPv4 addresses' },
+/** What every command takes: which nodes, the output format, help. */
+export const INPUT_FLAGS: FlagSpec[] = [
+  { name: 'nodes', short: 'n', kind: 'list', help: 'comma-separated nodes: IPv4 addresses or hostnames, optionally with :port' },
   { name: 'file', short: 'f', kind: 'string', help: 'machine config file for every --nodes address' },
   { name: 'plan', kind: 'string', help: 'plan file: nodes with address, file, name' },
   { name: 'from-talhelper', kind: 'string', help: 'output of talhelper gencommand apply (a file, or - for stdin)' },
-  { name: 'talosconfig', kind: 'string', help: 'talosconfig path (default $TALOSCONFIG, then ~/.talos/config)' },
-  { name: 'context', kind: 'string', help: 'talosconfig context (default: its current context)' },
-  { name: 'output', short: 'o', kind: 'string', help: 'text or json', default: 'text' },
-  { name: 'insecure', short: 'i', kind: 'bool', help: 'accepted for talosctl compatibility; maintenance mode is always insecure' },
+  { name: 'output', short: 'o', kind: 'string', help: 'table (or text), json or yaml', default: 'table' },
   { name: 'help', short: 'h', kind: 'bool', help: 'this help' },
 ];
+
+/** preflight and apply talk only to nodes in maintenance mode, as talosctl --insecure does. */
+export const MAINTENANCE_FLAGS: FlagSpec[] = [
+  ...INPUT_FLAGS,
+  { name: 'insecure', short: 'i', kind: 'bool', help: 'maintenance mode, as talosctl --insecure (always so for this command; --insecure=false is refused)' },
+];
+
+/** verify and status reach configured nodes with the talosconfig's credentials, through its endpoints. */
+export const CONFIGURED_FLAGS: FlagSpec[] = [
+  ...INPUT_FLAGS,
+  { name: 'talosconfig', kind: 'string', help: 'talosconfig path (default $TALOSCONFIG, then ~/.talos/config)' },
+  { name: 'context', kind: 'string', help: 'talosconfig context (default: its current context)' },
+  { name: 'endpoints', short: 'e', kind: 'list', help: "endpoints that proxy to the nodes (default: the talosconfig context's; none: each node directly)" },
+];
+
+/** Every flag some command takes (for tests that parse input without a command). */
+export const COMMON_FLAGS: FlagSpec[] = [...MAINTENANCE_FLAGS, ...CONFIGURED_FLAGS.filter((f) => !INPUT_FLAGS.includes(f))];
+
+/** --insecure=false asks for something preflight and apply never do: refused, not ignored. */
+export function requireMaintenanceMode(values: FlagValues): void {
+  if (values.get('insecure') === false) {
+    throw new UsageError('--insecure=false: this command talks only to nodes in maintenance mode (as talosctl --insecure); configured nodes are checked with verify and status');
+  }
+}
 
 export const RETRY_FLAGS: FlagSpec[] = [
   { name: 'retries', kind: 'string', help: 'retries per node after the first attempt', default: String(DEFAULT_RETRY.retries) },
@@ -31,15 +54,13 @@ export const RETRY_FLAGS: FlagSpec[] = [
 
 export interface CommonOptions {
   values: FlagValues;
-  output: 'text' | 'json';
+  output: OutputFormat;
 }
 
 export function parseCommand(args: string[], specs: FlagSpec[]): CommonOptions {
   const { values, positional } = parseFlags(args, specs);
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"; nodes are given with --nodes, --plan or --from-talhelper`);
-  const output = stringFlag(values, 'output') ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new UsageError(`--output "${output}" is not valid; use text or json`);
-  return { values, output };
+  return { values, output: parseOutput(stringFlag(values, 'output')) };
 }
 
 export function durationFlag(values: FlagValues, name: string, fallbackMs: number, min = 0): number {
@@ -57,20 +78,22 @@ export function intFlag(values: FlagValues, name: string, fallback: number, min:
   return Number(text);
 }
 
-export function retryPolicy(values: FlagValues): RetryPolicy {
+export function retryPolicy(values: FlagValues, defaults: RetryPolicy = DEFAULT_RETRY): RetryPolicy {
   const factorText = stringFlag(values, 'retry-factor');
   const factor = factorText === undefined ? DEFAULT_RETRY.factor : Number(factorText);
   if (!Number.isFinite(factor) || factor < 1 || factor > 10) throw new UsageError(`--retry-factor "${factorText}" is not valid; use a number from 1 to 10`);
   const initialMs = durationFlag(values, 'retry-delay', DEFAULT_RETRY.initialMs, 1);
   const maxMs = durationFlag(values, 'retry-max-delay', DEFAULT_RETRY.maxMs, 1);
   if (maxMs < initialMs) throw new UsageError(`--retry-max-delay (${maxMs}ms) is shorter than --retry-delay (${initialMs}ms)`);
-  return { initialMs, factor, maxMs, retries: intFlag(values, 'retries', DEFAULT_RETRY.retries, 0, 100) };
+  return { initialMs, factor, maxMs, retries: intFlag(values, 'retries', defaults.retries, 0, 100) };
 }
 
 export interface Inputs {
   targets: NodeTarget[];
   /** talosconfig named by the talhelper lines, used when --talosconfig is not given. */
   talosconfigHint?: string;
+  /** --context named by the talhelper lines, used with talosconfigHint. */
+  contextHint?: string;
 }
 
 export interface InputContext {
@@ -102,7 +125,7 @@ export async function resolveInputs(values: FlagValues, ctx: InputContext): Prom
   else if (talhelper) {
     const text = talhelper === '-' ? await ctx.readStdin() : readText(talhelper, 'talhelper output');
     const parsed = parseTalhelperOutput(text, ctx.cwd);
-    inputs = { targets: parsed.targets, ...(parsed.talosconfig ? { talosconfigHint: parsed.talosconfig } : {}) };
+    inputs = { targets: parsed.targets, ...(parsed.talosconfig ? { talosconfigHint: parsed.talosconfig } : {}), ...(parsed.context ? { contextHint: parsed.context } : {}) };
   } else if (nodes && nodes.length > 0) {
     if (ctx.needFiles && !file) throw new UsageError('--nodes needs --file (the machine config to apply to them)');
     inputs = { targets: nodes.map((address) => ({ address, name: address, ...(file ? { file } : {}) })) };
@@ -117,11 +140,13 @@ export async function resolveInputs(values: FlagValues, ctx: InputContext): Prom
   }
   const seen = new Set<string>();
   for (const t of inputs.targets) {
-    // apid's certificate names its node by IP SANs, which is what identifies a configured node and what
-    // the daemon's own discovery dials; hostnames and IPv6 are not supported (yet).
-    if (!isIPv4(t.address)) throw new UsageError(`node address "${t.address}" is not an IPv4 address; nodes are given by IPv4 address only (no hostnames, no IPv6)`);
-    if (seen.has(t.address)) throw new UsageError(`node ${t.address} is listed twice`);
-    seen.add(t.address);
+    // As talosctl takes them: an IPv4 address or a hostname (apid's certificate names both), with an optional port.
+    const problem = addressProblem(t.address);
+    if (problem) throw new UsageError(`node address ${problem}`);
+    const { host, port } = dialOf(t.address);
+    const key = `${host.toLowerCase()}:${port}`;
+    if (seen.has(key)) throw new UsageError(`node ${t.address} is listed twice`);
+    seen.add(key);
   }
   if (ctx.needFiles) {
     for (const t of inputs.targets) if (!t.file) throw new UsageError(`node ${t.address} has no config file`);
@@ -133,7 +158,7 @@ export async function resolveInputs(values: FlagValues, ctx: InputContext): Prom
  * The talosconfig, if there is one. An explicitly named file that cannot be read is a usage error; the
  * default location missing is not (maintenance-mode work needs no credentials).
  */
-export function loadTalosconfig(values: FlagValues, env: Record<string, string | undefined>, hint?: string): Talosconfig | undefined {
+export function loadTalosconfig(values: FlagValues, env: Record<string, string | undefined>, hint?: string, contextHint?: string): Talosconfig | undefined {
   const flag = stringFlag(values, 'talosconfig');
   const explicit = flag ?? (env.TALOSCONFIG ? env.TALOSCONFIG : hint);
   const path = explicit ?? talosconfigPath(undefined, env, env.HOME || undefined);
@@ -142,7 +167,8 @@ export function loadTalosconfig(values: FlagValues, env: Record<string, string |
     if (!flag && !env.TALOSCONFIG) return undefined; // talhelper's hint is only a hint
     throw new UsageError(`talosconfig ${path} does not exist; pass --talosconfig PATH (talosctl writes it with gen config)`);
   }
-  return parseTalosconfig(readText(path, 'talosconfig'), path, stringFlag(values, 'context'));
+  const fromHint = !flag && !env.TALOSCONFIG && hint !== undefined;
+  return parseTalosconfig(readText(path, 'talosconfig'), path, stringFlag(values, 'context') ?? (fromHint ? contextHint : undefined));
 }
 
 export const wantsHelp = (values: FlagValues): boolean => boolFlag(values, 'help');
@@ -155,14 +181,27 @@ export const wantsHelp = (values: FlagValues): boolean => boolFlag(values, 'help
 export async function inputsWithTalosconfig(
   values: FlagValues,
   ctx: Omit<InputContext, 'needFiles' | 'fallbackNodes'> & { env: Record<string, string | undefined> },
-): Promise<{ inputs: Inputs; talosconfig: Talosconfig | undefined }> {
+): Promise<{ inputs: Inputs; talosconfig: Talosconfig | undefined; endpoints: string[] }> {
   let talosconfig: Talosconfig | undefined;
   let loaded = false;
-  const load = (hint?: string) => {
-    if (!loaded) talosconfig = loadTalosconfig(values, ctx.env, hint);
+  const load = (hint?: string, contextHint?: string) => {
+    if (!loaded) talosconfig = loadTalosconfig(values, ctx.env, hint, contextHint);
     loaded = true;
     return talosconfig;
   };
   const inputs = await resolveInputs(values, { ...ctx, needFiles: false, fallbackNodes: () => load()?.nodes ?? [] });
-  return { inputs, talosconfig: load(inputs.talosconfigHint) };
+  const loadedConfig = load(inputs.talosconfigHint, inputs.contextHint);
+  return { inputs, talosconfig: loadedConfig, endpoints: endpointsOf(values, loadedConfig) };
+}
+
+/** -e/--endpoints, else the talosconfig context's endpoints (talosctl's order: global/factory.go buildClientFromConfig). */
+export function endpointsOf(values: FlagValues, talosconfig: Talosconfig | undefined): string[] {
+  const flag = listFlag(values, 'endpoints');
+  if (flag && !talosconfig) throw new UsageError('--endpoints needs a talosconfig (its credentials are what the endpoints check); give --talosconfig');
+  const endpoints = flag ?? talosconfig?.endpoints ?? [];
+  for (const e of endpoints) {
+    const problem = addressProblem(e);
+    if (problem) throw new UsageError(`endpoint ${problem}`);
+  }
+  return endpoints;
 }

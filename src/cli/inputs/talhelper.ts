@@ -5,9 +5,10 @@ import { parseFlags, boolFlag, listFlag, stringFlag, type FlagSpec } from './fla
 import { splitShell } from './shell-words.ts';
 import type { NodeTarget } from './target.ts';
 import { UsageError } from '../usage-error.ts';
+import { parseFingerprint } from '../nodes/fingerprint.ts';
 
 /** talosctl apply-config's flags (and its global ones) as talhelper or an operator may add them. */
-const APPLY_CONFIG_FLAGS: FlagSpec[] = [
+export const APPLY_CONFIG_FLAGS: FlagSpec[] = [
   { name: 'nodes', short: 'n', kind: 'list', help: 'node addresses' },
   { name: 'file', short: 'f', kind: 'string', help: 'machine config file' },
   { name: 'insecure', short: 'i', kind: 'bool', help: 'maintenance mode' },
@@ -26,7 +27,9 @@ export interface TalhelperPlan {
   targets: NodeTarget[];
   /** The --talosconfig the lines name (the same on every line in talhelper's output), if any. */
   talosconfig?: string;
-  /** Lines that asked for --insecure; informational, apply always talks to maintenance mode insecurely. */
+  /** The --context the lines name, used with their --talosconfig (verify, status). */
+  context?: string;
+  /** Lines that asked for --insecure (apply always talks to maintenance mode so; --insecure=false is refused). */
   insecure: boolean;
 }
 
@@ -43,6 +46,7 @@ export function parseTalhelperOutput(text: string, baseDir: string): TalhelperPl
   const targets: NodeTarget[] = [];
   let talosconfig: string | undefined;
   let insecure = false;
+  let context: string | undefined;
   for (const cmd of splitShell(text)) {
     const where = `line ${cmd.line}`;
     const [program, verb, ...args] = cmd.words;
@@ -66,12 +70,24 @@ export function parseTalhelperOutput(text: string, baseDir: string): TalhelperPl
       throw new UsageError(`${where}: --config-patch is not supported; patch the config file first (talhelper genconfig does) and apply the result`);
     }
     if (boolFlag(values, 'dry-run')) throw new UsageError(`${where}: --dry-run is not supported here; run autobootstrap preflight instead`);
+    // Parsed so that they are named, never silently dropped: none of them has a meaning for a maintenance-mode apply here.
+    if (listFlag(values, 'endpoints')) throw new UsageError(`${where}: --endpoints is not supported on apply lines: a node in maintenance mode is dialled directly (talosctl --insecure does the same); give -e to verify or status`);
+    if (stringFlag(values, 'timeout') !== undefined) throw new UsageError(`${where}: --timeout is for --mode=try, which autobootstrap does not use (drop the flag)`);
+    if (stringFlag(values, 'cluster') !== undefined) throw new UsageError(`${where}: --cluster (Omni) is not supported; apply the config directly`);
+    if (values.get('insecure') === false) throw new UsageError(`${where}: --insecure=false: autobootstrap applies only to nodes in maintenance mode (as --insecure)`);
+    const ctxName = stringFlag(values, 'context');
+    if (ctxName) context ??= ctxName;
     const tc = stringFlag(values, 'talosconfig');
     if (tc) talosconfig ??= isAbsolute(tc) ? tc : resolve(baseDir, tc);
     insecure ||= boolFlag(values, 'insecure');
     const path = isAbsolute(file) ? file : resolve(baseDir, file);
-    for (const address of nodes) targets.push({ address, file: path, name: nameFromFile(file) });
+    const fingerprints = (listFlag(values, 'cert-fingerprint') ?? []).map((f) => {
+      const parsed = parseFingerprint(f);
+      if (!parsed) throw new UsageError(`${where}: --cert-fingerprint "${f}" is not a certificate fingerprint; expected base64 of a SHA-256 digest, as the node's console prints it`);
+      return parsed;
+    });
+    for (const address of nodes) targets.push({ address, file: path, name: nameFromFile(file), ...(fingerprints.length > 0 ? { certFingerprints: fingerprints } : {}) });
   }
   if (targets.length === 0) throw new UsageError('the talhelper output has no talosctl apply-config line (is it the output of: talhelper gencommand apply?)');
-  return { targets, ...(talosconfig ? { talosconfig } : {}), insecure };
+  return { targets, ...(talosconfig ? { talosconfig } : {}), ...(context ? { context } : {}), insecure };
 }

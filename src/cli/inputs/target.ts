@@ -6,4 +6,9 @@ export interface NodeTarget {
   file?: string;
   /** Display name; the address when none is given. */
   name: string;
+  /**
+   * --cert-fingerprint values from its talhelper line (base64 SHA-256 of the server certificate's SPKI): the
+   * maintenance-mode server must present one of them, or nothing is sent to it (as talosctl enforces them).
+   */
+  certFingerprints?: string[];
 }

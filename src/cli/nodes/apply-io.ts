@@ -1,6 +1,8 @@
 // apply's I/O against real nodes: ApplyConfiguration over insecure TLS, and looks at what a node is.
 import { formatDuration } from '../../util/duration.ts';
-import { TalosCallError } from '../../talos/node-client.ts';
+import { NodeClient, TalosCallError } from '../../talos/node-client.ts';
+import { dialOf } from '../inputs/node-address.ts';
+import { FingerprintMismatch, fingerprintCredentials, servedFingerprint } from './fingerprint.ts';
 import type { ApplyDeps, LeaveCheck } from '../rules/apply-node.ts';
 import { APID_PORT, insecureClient, shortTransportError } from './connect.ts';
 import { identifyNode, type TrustedCa } from './identify-node.ts';
@@ -34,7 +36,18 @@ export function applyIo(o: ApplyIoOptions): ApplyDeps {
   const port = o.port ?? APID_PORT;
   return {
     async apply(target, data) {
-      const client = insecureClient(target.address, o.callDeadlineMs, port);
+      if (target.certFingerprints) {
+        // Said plainly before any call; the channel below enforces it again on the connection that carries the config.
+        const served = await servedFingerprint(target.address, port, o.probeDeadlineMs);
+        if ('fingerprint' in served && !target.certFingerprints.includes(served.fingerprint)) {
+          throw new FingerprintMismatch(`its server certificate fingerprint ${served.fingerprint} matches none of --cert-fingerprint ${target.certFingerprints.join(', ')}`);
+        }
+      }
+      // With --cert-fingerprint, the channel itself refuses a server whose certificate does not match:
+      // the config (which carries the cluster's CA key) never leaves on an unverified connection.
+      const client = target.certFingerprints
+        ? new NodeClient(dialOf(target.address, port).host, dialOf(target.address, port).port, fingerprintCredentials(target.certFingerprints), o.callDeadlineMs)
+        : insecureClient(target.address, o.callDeadlineMs, port);
       try {
         return await client.applyConfiguration(data, 'AUTO');
       } catch (e) {

@@ -9,12 +9,17 @@
 //   unknown      anything else: something answers, but it proves neither — said so, never guessed
 import { chainsTo, serverCertificate, type ServerCertificateResult } from '../../discovery/tls-probe.ts';
 import { APID_PORT, insecureStage, type InsecureLook } from './connect.ts';
+import { dialOf } from '../inputs/node-address.ts';
 
 export type NodeProbe =
   | { kind: 'maintenance' }
-  | { kind: 'configured'; detail: string }
+  | { kind: 'configured'; detail: string; ca?: TrustedCa }
   | { kind: 'unreachable'; detail: string }
-  | { kind: 'unknown'; detail: string };
+  /**
+   * otherCa: it presents a certificate that chains to none of the CAs given and refuses clients without a
+   * certificate, as a configured apid does: most likely a node of another cluster (or a talosconfig of one).
+   */
+  | { kind: 'unknown'; detail: string; otherCa?: boolean };
 
 /** A CA a configured node's apid certificate may chain to, and how to name it to a person. */
 export interface TrustedCa {
@@ -29,7 +34,7 @@ export async function classifyNode(tls: ServerCertificateResult, cas: TrustedCa[
   if (tls.kind === 'closed') return { kind: 'unreachable', detail: tls.reason };
   if (tls.kind === 'certificate') {
     const ca = cas.find((c) => chainsTo(tls.chain, [c.pem]));
-    if (ca) return { kind: 'configured', detail: `its apid certificate chains to ${ca.what}` };
+    if (ca) return { kind: 'configured', detail: `its apid certificate chains to ${ca.what}`, ca };
   }
   const seen = await look();
   if (seen.kind === 'stage' && seen.stage === 'maintenance') return { kind: 'maintenance' };
@@ -38,9 +43,11 @@ export async function classifyNode(tls: ServerCertificateResult, cas: TrustedCa[
     ? `its certificate (issuer ${oneLine(leaf.issuer)}) chains to ${cas.length > 0 ? `none of: ${cas.map((c) => c.what).join(', ')}` : 'no CA given'}`
     : `no server certificate (${tls.kind === 'failed' ? tls.reason : 'none'})`;
   const said = seen.kind === 'stage' ? `without a client certificate it says stage ${seen.stage ?? 'unknown'}` : `it does not answer without a client certificate (${seen.detail})`;
-  return { kind: 'unknown', detail: `neither in maintenance nor known to be configured: ${cert}; ${said}` };
+  const otherCa = leaf !== undefined && cas.length > 0 && seen.kind === 'failed';
+  return { kind: 'unknown', detail: `neither in maintenance nor known to be configured: ${cert}; ${said}`, ...(otherCa ? { otherCa } : {}) };
 }
 
 export async function identifyNode(address: string, cas: TrustedCa[], deadlineMs: number, port = APID_PORT): Promise<NodeProbe> {
-  return classifyNode(await serverCertificate(address, port, deadlineMs), cas, () => insecureStage(address, deadlineMs, port));
+  const to = dialOf(address, port);
+  return classifyNode(await serverCertificate(to.host, to.port, deadlineMs), cas, () => insecureStage(to.host, deadlineMs, to.port));
 }

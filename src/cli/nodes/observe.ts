@@ -4,7 +4,7 @@ import type { ClientIdentity } from '../../talos/channel.ts';
 import { localMemberId, machineStage } from '../../talos/machine-state.ts';
 import type { NodeClient } from '../../talos/node-client.ts';
 import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE } from '../../talos/resources.ts';
-import { secureClient } from './connect.ts';
+import { secureClient, shortTransportError } from './connect.ts';
 import { identifyNode, type TrustedCa } from './identify-node.ts';
 import type { NodeTarget } from '../inputs/target.ts';
 import type { NodeObservation } from '../rules/verdict.ts';
@@ -18,6 +18,8 @@ export interface ObserveOptions {
   deadlineMs: number;
   /** Role from the node's config file, used until the node says otherwise. */
   configRole?: string;
+  /** talosctl's endpoints: configured nodes are reached through them (one-to-one proxying); empty: directly. */
+  endpoints?: string[];
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -26,6 +28,8 @@ async function configuredView(client: NodeClient, target: NodeTarget, configRole
   const [type, machineStatus, services] = await Promise.all([client.getResource(MACHINE_TYPE), client.getResource(MACHINE_STATUS), client.services()]);
   const role = typeof type?.spec === 'string' ? type.spec : configRole;
   const stage = machineStage(machineStatus);
+  // A node in maintenance mode that answered anyway (its apid asks no certificate): not configured.
+  if (stage === 'maintenance' || type?.spec === 'unknown') return { name: target.name, address: target.address, reach: 'maintenance', stage: 'maintenance', ...(configRole ? { role: configRole } : {}) };
   const obs: NodeObservation = { name: target.name, address: target.address, reach: 'configured', servicesRead: true, ...(role ? { role } : {}), ...(stage ? { stage } : {}) };
   const ext = services.find((s) => s.id === EXT_SERVICE_ID);
   if (ext) obs.extState = ext.state;
@@ -37,6 +41,7 @@ async function configuredView(client: NodeClient, target: NodeTarget, configRole
       const id = localMemberId(local);
       if (id) obs.etcdMemberId = id;
       obs.etcdMembers = members.map((m) => m.id).sort();
+      obs.memberList = members.map((m) => ({ id: m.id, hostname: m.hostname, isLearner: m.isLearner, peerUrls: m.peerUrls }));
     } catch (e) {
       obs.detail = `etcd membership unreadable: ${message(e)}`;
     }
@@ -54,7 +59,7 @@ export async function observeNode(target: NodeTarget, options: ObserveOptions): 
   const base = { name: target.name, address: target.address, ...(options.configRole ? { role: options.configRole } : {}) };
   let secureError: string | undefined;
   if (options.identity) {
-    const client = secureClient(target.address, options.identity, options.deadlineMs);
+    const client = secureClient(target.address, options.identity, options.deadlineMs, undefined, options.endpoints);
     try {
       return await configuredView(client, target, options.configRole);
     } catch (e) {
@@ -66,7 +71,17 @@ export async function observeNode(target: NodeTarget, options: ObserveOptions): 
   // No answer with credentials: in maintenance, configured for other credentials, or not there at all?
   const probe = await identifyNode(target.address, options.cas, options.deadlineMs);
   if (probe.kind === 'maintenance') return { ...base, reach: 'maintenance', stage: 'maintenance' };
+  const via = options.endpoints && options.endpoints.length > 0 ? options.endpoints.join(',') : undefined;
+  if (probe.kind === 'unreachable' && via && secureError) {
+    // Operators often reach only the endpoints: what the endpoint said about the node is the news.
+    return { ...base, reach: 'unreachable', detail: `${probe.detail}; through endpoint ${via}: ${shortTransportError(secureError)}` };
+  }
+  if (probe.kind === 'unknown' && probe.otherCa) return { ...base, reach: 'other-ca', detail: probe.detail };
   if (probe.kind === 'unreachable' || probe.kind === 'unknown') return { ...base, reach: probe.kind, detail: probe.detail };
+  if (options.identity && probe.ca !== undefined && probe.ca.pem.trim() !== options.identity.caPem.trim()) {
+    // Configured with its config file's OS CA, which is not the talosconfig's: the talosconfig is another cluster's.
+    return { ...base, reach: 'other-ca', detail: `${probe.detail}, not to the talosconfig's CA: the talosconfig is for another cluster (${secureError ?? 'its credentials were refused'})` };
+  }
   const why = options.identity
     ? `has its config (${probe.detail}) but refused the talosconfig credentials (${secureError ?? 'unknown error'})`
     : `has its config (${probe.detail}); give --talosconfig to look closer`;

@@ -7,6 +7,7 @@ import { TalosCallError } from '../../talos/node-client.ts';
 import { status } from '@grpc/grpc-js';
 import { codeName } from '../../talos/error-class.ts';
 import type { NodeProbe } from '../nodes/identify-node.ts';
+import { FingerprintMismatch } from '../nodes/fingerprint.ts';
 import { alreadyConfigured, classifyApplyError, retrySchedule, type ApplyErrorVerdict, type RetryPolicy } from './retry.ts';
 import type { NodeTarget } from '../inputs/target.ts';
 
@@ -34,6 +35,8 @@ export interface NodeApplyResult {
   replyLost?: boolean;
   reason?: string;
   fix?: string;
+  /** Another address of the node configured through this one (the same server certificate answers on both). */
+  sameNodeAs?: string;
 }
 
 export type LeaveCheck = { ok: true; detail: string } | { ok: false; detail: string };
@@ -65,6 +68,15 @@ async function judgeFailure(target: NodeTarget, verdict: ApplyErrorVerdict, earl
   return verdict;
 }
 
+/** The server is not the one --cert-fingerprint names: nothing was sent, and retrying would not change it. */
+function fingerprintRefusal(message: string): ApplyErrorVerdict {
+  return {
+    kind: 'permanent',
+    reason: `not sent: ${message}`,
+    fix: "check that the address is the node you mean: its console (maintenance mode) prints its certificate fingerprint; a node that rebooted has a new one, so update --cert-fingerprint",
+  };
+}
+
 export async function applyNode(target: NodeTarget, data: Buffer, policy: RetryPolicy, deps: ApplyDeps): Promise<NodeApplyResult> {
   const schedule = retrySchedule(policy);
   const result: NodeApplyResult = { name: target.name, address: target.address, file: target.file ?? '', ok: false, attempts: [] };
@@ -79,7 +91,7 @@ export async function applyNode(target: NodeTarget, data: Buffer, policy: RetryP
       break;
     } catch (e) {
       const { code, message } = errorParts(e);
-      const judged = await judgeFailure(target, classifyApplyError(code, message), earlierTransient, deps);
+      const judged = e instanceof FingerprintMismatch ? fingerprintRefusal(message) : await judgeFailure(target, classifyApplyError(code, message), earlierTransient, deps);
       const record: AttemptRecord = { attempt, ok: false, code: codeName(code), error: message, kind: judged === 'accepted' ? 'transient' : judged.kind };
       result.attempts.push(record);
       if (judged === 'accepted') {

@@ -172,7 +172,8 @@ export function describeDisk(d: DiskInfo): string {
   return parts.filter((p) => p !== undefined).join(', ');
 }
 
-export type InstallDiskCheck = { ok: true; disk: DiskInfo; detail: string } | { ok: false; detail: string };
+/** `warning`: the selector matched more than one disk; it names the one that will be wiped and the others. */
+export type InstallDiskCheck = { ok: true; disk: DiskInfo; detail: string; warning?: string } | { ok: false; detail: string };
 
 /** The install target against the node's disks, explaining both sides when nothing matches. */
 export function checkInstallDisk(install: { disk?: string; diskSelector?: DiskSelector }, disks: DiskInfo[]): InstallDiskCheck {
@@ -181,9 +182,22 @@ export function checkInstallDisk(install: { disk?: string; diskSelector?: DiskSe
     const problems = selectorProblems(install.diskSelector);
     if (problems.length > 0) return { ok: false, detail: problems.join('; ') };
     const wanted = `diskSelector ${JSON.stringify(install.diskSelector)}`;
-    const verdicts = disks.map((d) => ({ d, why: selectorMismatches(install.diskSelector as DiskSelector, d) }));
-    const match = verdicts.find((v) => v.why.length === 0);
-    if (match) return { ok: true, disk: match.d, detail: `${wanted} selects ${match.d.dev_path ?? match.d.id}` };
+    // Talos lists the disks sorted by resource id and installs to the FIRST that matches
+    // (blockhelpers.MatchDisks, internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer_tasks.go).
+    const sorted = [...disks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const verdicts = sorted.map((d) => ({ d, why: selectorMismatches(install.diskSelector as DiskSelector, d) }));
+    const matches = verdicts.filter((v) => v.why.length === 0).map((v) => v.d);
+    const match = matches[0];
+    if (match && matches.length > 1) {
+      const others = matches.slice(1).map(describeDisk).join('; ');
+      return {
+        ok: true,
+        disk: match,
+        detail: `${wanted} selects ${match.dev_path ?? match.id} (${matches.length} disks match)`,
+        warning: `${wanted} matches ${matches.length} disks: Talos installs to the first by name, ${describeDisk(match)}, and WIPES it; also matched: ${others}. Narrow the selector (model, serial, wwid or busPath) if that is not the disk you mean`,
+      };
+    }
+    if (match) return { ok: true, disk: match, detail: `${wanted} selects ${match.dev_path ?? match.id}` };
     const why = verdicts.map((v) => `${v.d.dev_path ?? v.d.id}: ${v.why.join(', ')}`).join('; ');
     return { ok: false, detail: `${wanted} matches no disk; ${listed}${why ? ` (${why})` : ''}` };
   }

@@ -1,10 +1,11 @@
 // preflight's verdict for one node, from what was seen. Pure: observations in, checks out.
+import { checkUnattendedMatch } from '../../machine-config/unattended-install.ts';
 import { checkInstallDisk, type DiskInfo } from './disk-selector.ts';
 import type { NodeProbe } from '../nodes/identify-node.ts';
 import type { NodeConfigRead } from '../inputs/node-config.ts';
 
-export type CheckName = 'reachable' | 'maintenance' | 'config' | 'machine-type' | 'ca-key' | 'install-disk';
-export const CHECKS: CheckName[] = ['reachable', 'maintenance', 'config', 'machine-type', 'ca-key', 'install-disk'];
+export type CheckName = 'reachable' | 'cert-fingerprint' | 'maintenance' | 'config' | 'machine-type' | 'ca-key' | 'install-disk' | 'machine-config';
+export const CHECKS: CheckName[] = ['reachable', 'cert-fingerprint', 'maintenance', 'config', 'machine-type', 'ca-key', 'install-disk', 'machine-config'];
 
 export interface Check {
   name: CheckName;
@@ -12,6 +13,8 @@ export interface Check {
   result: 'pass' | 'fail' | 'skip';
   detail: string;
   fix?: string;
+  /** Passed, but something the operator must know before anything is wiped (shown in text and JSON alike). */
+  warning?: string;
 }
 
 export interface PreflightInput {
@@ -20,6 +23,8 @@ export interface PreflightInput {
   attempts: number;
   config: NodeConfigRead;
   disks: DiskInfo[] | { error: string } | undefined;
+  /** --cert-fingerprint given for the node, and what its server presented (undefined: it did not answer). */
+  fingerprint?: { expected: string[]; served: string | undefined };
 }
 
 const pass = (name: CheckName, detail: string): Check => ({ name, result: 'pass', detail });
@@ -34,6 +39,17 @@ export function preflightChecks(input: PreflightInput): Check[] {
     out.push(skip('maintenance', 'node not reachable'));
   } else {
     out.push(pass('reachable', `apid answers on ${input.address}:50000`));
+    const fp = input.fingerprint;
+    if (fp && fp.served !== undefined && fp.expected.includes(fp.served)) out.push(pass('cert-fingerprint', `server certificate fingerprint ${fp.served} is one of --cert-fingerprint`));
+    else if (fp) {
+      out.push(
+        fail(
+          'cert-fingerprint',
+          `server certificate fingerprint ${fp.served ?? '(none seen)'} matches none of --cert-fingerprint ${fp.expected.join(', ')}: apply will send it nothing`,
+          'check that the address is the node you mean: its console (maintenance mode) prints its certificate fingerprint; a node that rebooted has a new one, so update --cert-fingerprint',
+        ),
+      );
+    }
     out.push(
       probe.kind === 'maintenance'
         ? pass('maintenance', 'stage maintenance (no config yet)')
@@ -50,8 +66,11 @@ export function preflightChecks(input: PreflightInput): Check[] {
   const facts = config.config.facts;
   out.push(pass('config', `${config.config.path} parses`));
   const cp = facts.machineType === 'controlplane' || facts.machineType === 'init';
-  if (!config.config.machineTypeSet || facts.machineType === 'unknown') {
-    out.push(fail('machine-type', 'machine.type is not set', 'set machine.type to controlplane or worker in the config'));
+  if (facts.machineType === 'unknown') {
+    out.push(fail('machine-type', 'machine.type is unknown', 'set machine.type to controlplane or worker in the config'));
+  } else if (!config.config.machineTypeSet) {
+    // Talos applies it as a worker (pkg/machinery/config/machine/machine.go, ParseType): not a refusal.
+    out.push(pass('machine-type', 'worker (machine.type is not set; Talos reads it as worker)'));
   } else {
     out.push(pass('machine-type', facts.machineType));
   }
@@ -62,8 +81,10 @@ export function preflightChecks(input: PreflightInput): Check[] {
   if (input.disks === undefined) out.push(skip('install-disk', 'node not reachable'));
   else if ('error' in input.disks) out.push(fail('install-disk', `cannot list the node's disks: ${input.disks.error}`, 'check the node is in maintenance and re-run preflight'));
   else {
-    const verdict = checkInstallDisk(config.config.install, input.disks);
-    out.push(verdict.ok ? pass('install-disk', verdict.detail) : fail('install-disk', verdict.detail, 'fix machine.install.disk / diskSelector to match one of the disks shown (talosctl get disks --insecure -n ADDRESS)'));
+    const { unattendedMatch } = config.config.install;
+    const verdict = unattendedMatch !== undefined ? checkUnattendedMatch(unattendedMatch, input.disks) : checkInstallDisk(config.config.install, input.disks);
+    const warning = 'warning' in verdict ? verdict.warning : undefined;
+    out.push(verdict.ok ? { ...pass('install-disk', verdict.detail), ...(warning ? { warning } : {}) } : fail('install-disk', verdict.detail, 'fix machine.install.disk / diskSelector to match one of the disks shown (talosctl get disks --insecure -n ADDRESS)'));
   }
   return out;
 }

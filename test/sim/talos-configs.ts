@@ -1,0 +1,89 @@
+// Machine configs written by Talos's own generator (test/oracle gen) for a simulated cluster: the cluster's
+// identity (OS CA, etcd CA, name, id, secret, machine token, endpoint) is read from the generated control-plane
+// config, and each node is served the generated config of its type, so the daemon and the operator commands
+// meet exactly what talosctl gen config writes. The one change is the autobootstrap ExtensionServiceConfig
+// document's environment, set per simulated cluster as an operator would (or the document removed on nodes
+// without the extension). test/sim/machine-config.ts renders configs only where a test needs one Talos would
+// never generate (a control plane without cluster.etcd.ca, a v1alpha1 document placed last, ...).
+import { createPrivateKey } from 'node:crypto';
+import { parseAllDocuments, type Document } from 'yaml';
+import { issuerFacts } from '../../src/pki/x509.ts';
+import type { ClusterIdentity } from './cluster-identity.ts';
+import { loadTalosKey, type CertificateAuthority } from './pki.ts';
+import type { MachineType } from './types.ts';
+
+/** The generated configs of one cluster: talosctl gen config's controlplane.yaml and worker.yaml. */
+export interface TalosGeneratedConfigs {
+  controlplane: string;
+  worker: string;
+}
+
+type Json = Record<string, unknown>;
+const map = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+const fromBase64 = (v: unknown): string => Buffer.from(text(v), 'base64').toString('utf8');
+
+function documents(config: string): Json[] {
+  return parseAllDocuments(config).map((d) => map(d.toJS()));
+}
+
+/** A CA from the base64 PEM pair Talos writes (machine.ca, cluster.etcd.ca). */
+function caFromConfig(pair: Json, what: string): CertificateAuthority {
+  const certPem = fromBase64(pair.crt);
+  const talosKeyPem = fromBase64(pair.key);
+  if (!certPem.includes('CERTIFICATE') || !talosKeyPem.includes('PRIVATE KEY')) throw new Error(`generated config: ${what} has no certificate and key`);
+  const key = loadTalosKey(talosKeyPem);
+  const certDer = Buffer.from(certPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const facts = issuerFacts(certDer);
+  return {
+    certPem,
+    certDer,
+    key,
+    keyPem: createPrivateKey(key.export({ type: 'pkcs8', format: 'pem' })).export({ type: 'pkcs8', format: 'pem' }) as string,
+    talosKeyPem,
+    subjectNameDer: facts.subjectNameDer,
+    ...(facts.subjectKeyId ? { subjectKeyId: facts.subjectKeyId } : {}),
+  };
+}
+
+/**
+ * The cluster identity the generated control-plane config carries; what it does not carry (the Kubernetes
+ * CAs the simulator never uses) stays from `base`. Throws when the config is not a generated control plane's.
+ */
+export function identityFromTalosConfigs(configs: TalosGeneratedConfigs, base: ClusterIdentity): ClusterIdentity {
+  const docs = documents(configs.controlplane);
+  const v1 = docs.find((d) => d.version === 'v1alpha1' && d.kind === undefined);
+  if (!v1) throw new Error('generated config: no v1alpha1 document');
+  const machine = map(v1.machine);
+  const cluster = map(v1.cluster);
+  // v1.14 moves the cluster's name, endpoint and discovery identity into their own documents.
+  const kube = docs.find((d) => d.kind === 'KubeClusterConfig') ?? {};
+  const discovery = docs.find((d) => d.kind === 'DiscoveryIdentityConfig') ?? {};
+  return {
+    ...base,
+    clusterName: text(cluster.clusterName) || text(kube.clusterName) || base.clusterName,
+    clusterId: text(cluster.id) || text(discovery.clusterID) || base.clusterId,
+    clusterSecret: text(cluster.secret) || text(discovery.clusterSecret) || base.clusterSecret,
+    osCa: caFromConfig(map(machine.ca), 'machine.ca'),
+    etcdCa: caFromConfig(map(map(cluster.etcd).ca), 'cluster.etcd.ca'),
+    machineToken: text(machine.token) || base.machineToken,
+    controlPlaneEndpoint: text(map(cluster.controlPlane).endpoint) || text(kube.endpoint) || base.controlPlaneEndpoint,
+  };
+}
+
+/**
+ * The generated config of the node's type, with each ExtensionServiceConfig named in `extensions` given that
+ * environment and any other autobootstrap document removed.
+ */
+export function talosConfigFor(configs: TalosGeneratedConfigs, type: MachineType, extensions: Record<string, string[]>): string {
+  const source = type === 'worker' ? configs.worker : configs.controlplane;
+  const docs = parseAllDocuments(source) as Document[];
+  const kept = docs.filter((d) => {
+    if (d.get('kind') !== 'ExtensionServiceConfig') return true;
+    const env = extensions[String(d.get('name'))];
+    if (!env) return false;
+    d.set('environment', env);
+    return true;
+  });
+  return kept.map((d) => d.toString().replace(/^---\n/, '')).join('---\n');
+}
