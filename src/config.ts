@@ -224,7 +224,7 @@ export const KNOWN_VARIABLES = Object.keys(SPECS);
 function describeAllowed(name: string, error: Error): string {
   if (error instanceof EnvMissingError) {
     return name === 'TALOS_AUTO_BOOTSTRAP_QUORUM_NODES'
-      ? 'required: the number of control planes (this one included) that must be seen before bootstrapping; set it to the full control-plane count'
+      ? 'required: the number of control planes (this one included) that must agree before bootstrapping; a majority of the control planes, floor(N/2)+1, or the full control-plane count'
       : 'required';
   }
   // envalid words choice errors itself; say the allowed values plainly.

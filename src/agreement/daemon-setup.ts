@@ -79,7 +79,7 @@ export async function startAgreement(o: { config: Config; log: Logger; ca: Machi
     const have = clients.get(address);
     if (have && !shouldRenew(have.cert, new Date())) return have.client;
     have?.client.close();
-    const cert = mintAgreementClient(ca, self);
+    const cert = mintAgreementClient(ca, self, new Date(), config.clientCertTtlMs);
     const client = new AgreementClient(address, config.agreementPort, { caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem });
     clients.set(address, { client, cert });
     return client;

@@ -1,7 +1,6 @@
 // Runs the compiled daemon as a child process and collects its JSON log lines.
 import { spawn, type Subprocess } from 'bun';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { linesOf, type OutputLine } from './secret-scan.ts';
 
@@ -42,8 +41,9 @@ export function loopbackDaemonEnv(o: { quorum: number; nodeIp: string; subnet: s
     ...(o.peers?.length ? { TALOS_AUTO_BOOTSTRAP_PEERS: o.peers.join(',') } : {}),
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
     // The agreement's state: one directory per node, next to (never inside) its host root, so a restarted
-    // daemon finds its state again; a fresh one without a host root.
-    TALOS_AUTO_BOOTSTRAP_STATE_DIR: o.hostRoot ? `${o.hostRoot.replace(/\/+$/, '')}.agreement-state` : mkdtempSync(join(tmpdir(), 'agreement-state-')),
+    // daemon finds its state again. Without a host root the daemon runs in its container, where the spec's
+    // mount serves the default /var/lib/autobootstrap.
+    ...(o.hostRoot ? { TALOS_AUTO_BOOTSTRAP_STATE_DIR: `${o.hostRoot.replace(/\/+$/, '')}.agreement-state` } : {}),
   };
 }
 

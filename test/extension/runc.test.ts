@@ -79,7 +79,7 @@ function uncoveredFixturePaths(fixture: string): string[] {
 describe.skipIf(skip)('the extension under runc, as Talos runs it', () => {
   test('the container root holds the binary, its loader and glibc, and nothing of the host', () => {
     const ctr = containerRoot('amd64');
-    expect(readdirSync(ctr).sort()).toEqual(['autobootstrap', 'dev', 'etc', 'host', 'lib', 'lib64', 'proc', 'run', 'sys', 'system', 'tmp', 'usr']);
+    expect(readdirSync(ctr).sort()).toEqual(['autobootstrap', 'dev', 'etc', 'host', 'lib', 'lib64', 'proc', 'run', 'sys', 'system', 'tmp', 'usr', 'var']);
     // No loader cache and no other library directory: the loader can only use what is shipped.
     expect(existsSync(join(ctr, 'etc/ld.so.cache'))).toBe(false);
     expect(readdirSync(join(ctr, 'usr'))).toEqual(['share']);

@@ -18,8 +18,9 @@ export function clusterIdOf(caPem: string): string {
   return createHash('sha256').update(der).digest('hex').slice(0, 32);
 }
 
-export function mintAgreementClient(ca: MachineCA, node: string, now = new Date()): MintedCertificate {
-  return mintClientCertificate(ca, { roles: [AGREEMENT_ROLE], commonName: node, now });
+/** `ttlMs`: TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL (mint.ts's default when omitted). */
+export function mintAgreementClient(ca: MachineCA, node: string, now = new Date(), ttlMs?: number): MintedCertificate {
+  return mintClientCertificate(ca, { roles: [AGREEMENT_ROLE], commonName: node, now, ...(ttlMs === undefined ? {} : { ttlMs }) });
 }
 
 /** A server certificate for `ips` (this node's addresses), EKU serverAuth only. Throws PkiError like mint.ts. */
