@@ -19,7 +19,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version seccomp-profile fuzz soak FORCE
+.PHONY: all deps build lint test test-unit test-e2e test-extension demo clean rootfs image image-push bench-size bench version seccomp-profile fuzz soak bench-memory FORCE
 
 all: build
 
@@ -155,6 +155,12 @@ fuzz: deps
 # of BENCHMARKS.md. Not part of test: needs root (a private network namespace), takes about 12 minutes.
 soak: deps
 	$(BUN) bench/soak/soak.ts
+
+# Memory at rest (bench/memory/memory.ts): RSS of the idle runtime, of each dependency imported alone, of
+# first uses (mTLS handshake, gRPC call), and of the daemon waiting for quorum on a /24 with 1, 5 and 10
+# peers; writes its section of BENCHMARKS.md. Needs root (a private network namespace), about 4 minutes.
+bench-memory: deps build
+	$(BUN) bench/memory/memory.ts
 
 clean:
 	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed .runc-installed
