@@ -46,7 +46,7 @@ describe('operator inputs', () => {
       FILE,
       'talhelper output',
       fc.property(fc.array(fc.oneof(talhelperLine, validLine, fc.string({ maxLength: 80 })), { maxLength: 8 }), (lines) => {
-        const r = outcome(() => parseTalhelperOutput(lines.join('\n'), '/work/cluster'), [UsageError]);
+        const r = outcome(() => parseTalhelperOutput(lines.join('\n'), '/srv/cluster'), [UsageError]);
         if (r.ok) for (const t of r.value.targets) expect(t.file?.startsWith('/')).toBe(true);
       }),
     );
@@ -86,7 +86,7 @@ describe('operator inputs', () => {
       FILE,
       'plan files',
       fc.property(text, (t) => {
-        const r = outcome(() => parsePlan(t, '/work/plan.yaml'), [UsageError]);
+        const r = outcome(() => parsePlan(t, '/srv/plan.yaml'), [UsageError]);
         if (r.ok) for (const n of r.value) expect(typeof n.address === 'string' && n.address.length > 0 && n.file?.startsWith('/') === true).toBe(true);
       }),
     );
