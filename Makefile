@@ -25,8 +25,8 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 # Where make image-push sends the images, e.g. IMAGE=ghcr.io/example/autobootstrap.
 IMAGE ?=
 
-.PHONY: all deps build lint test test-unit test-e2e test-extension test-oracle oracle demo clean rootfs image image-push bench-size bench version FORCE \
-	tools-unit tools-state tools-extension tools-extension-test tools-bench
+.PHONY: all deps build lint test test-unit test-e2e test-extension test-oracle oracle demo clean rootfs image image-push bench-size bench version \
+	seccomp-profile fuzz soak simulate bench-memory FORCE tools-unit tools-state tools-extension tools-extension-test tools-runc tools-bench
 
 all: build
 
@@ -51,6 +51,10 @@ tools-extension-test:
 # make bench: a private network namespace with an nftables drop rule.
 tools-bench:
 	@$(NEED) bench nft=nftables ip=iproute2 unshare=util-linux
+
+# runc (Debian's) runs the extension from its OCI runtime spec in test/extension/runc.test.ts.
+tools-runc:
+	@$(NEED) test runc=runc
 
 # Everything the tests use (make demo needs none of it: only node_modules and the binary).
 deps: node_modules/.installed tools-unit tools-state
@@ -122,13 +126,13 @@ lint: node_modules/.installed
 	$(TSC) --noEmit -p .
 
 test-unit: node_modules/.installed tools-unit
-	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim
+	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/fuzz test/simulation
 
 test-e2e: node_modules/.installed tools-unit tools-state build
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
 
 # The extension checks run on the real build outputs, so they build the image first.
-test-extension: node_modules/.installed tools-state tools-extension-test image
+test-extension: node_modules/.installed tools-state tools-extension-test tools-runc image
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/extension
 
 # --- Talos's own Go code as the test oracle (test/oracle, see its README) ---------------------------------
@@ -154,7 +158,7 @@ $(ORACLE_CONFIGS): $(ORACLE)
 
 oracle: $(ORACLE) $(ORACLE_CONFIGS)
 
-test-oracle: node_modules/.installed oracle
+test-oracle: node_modules/.installed build oracle
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/oracle
 
 test: lint test-unit test-e2e test-extension test-oracle
@@ -169,5 +173,38 @@ demo: build
 bench: build tools-bench
 	$(BUN) bench/run.ts
 
+# Regenerates containerd's default seccomp profile for the runc tests (needs Go and the Go module proxy; the
+# output is committed, so the tests need neither).
+seccomp-profile:
+	cd test/extension/oci/seccomp-profile && go run . $$(cd ../../../.. && $(BUN) test/extension/oci/print-capabilities.ts) \
+	  >../containerd-default-seccomp.json
+
+# Property-based fuzzing (test/fuzz/README.md): 10000 cases per target (make test runs 300). Not part of
+# test. A failure prints its replay command: FUZZ_SEED=<seed> FUZZ_PATH=<path> bun test test/fuzz/<file> -t <target>.
+FUZZ_RUNS ?= 10000
+fuzz: deps
+	FUZZ_RUNS=$(FUZZ_RUNS) $(BUN) test --timeout 3600000 test/fuzz
+
+# Soak (bench/soak/soak.ts): one daemon that never reaches quorum for 10000 rounds with client certificates
+# renewed every 20 s; asserts flat RSS, fds, sockets and timers, one log line per renewal; writes its section
+# of BENCHMARKS.md. Not part of test: needs root (a private network namespace), takes about 12 minutes.
+soak: deps
+	$(BUN) bench/soak/soak.ts
+
+# The agreement's deterministic simulation (test/simulation/README.md): 10,000 seeded schedules per
+# variant run; SEEDS=, FIRST= and VARIANT= change it. One seed replays with its trace:
+#   node_modules/.bin/bun test/simulation/run.ts --seed 1234
+SEEDS ?= 10000
+FIRST ?= 1
+VARIANT ?= correct
+simulate: deps
+	$(BUN) test/simulation/run.ts --seeds $(SEEDS) --first $(FIRST) --variant $(VARIANT)
+
+# Memory at rest (bench/memory/memory.ts): RSS of the idle runtime, of each dependency imported alone, of
+# first uses (mTLS handshake, gRPC call), and of the daemon waiting for quorum on a /24 with 1, 5 and 10
+# peers; writes its section of BENCHMARKS.md. Needs root (a private network namespace), about 4 minutes.
+bench-memory: deps build
+	$(BUN) bench/memory/memory.ts
+
 clean:
-	rm -rf dist build .tmp .tools-installed .extension-tools-installed .extension-test-tools-installed
+	rm -rf dist build .tmp

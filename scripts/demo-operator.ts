@@ -7,7 +7,9 @@ import { status } from '@grpc/grpc-js';
 import { configRows } from '../src/config-help.ts';
 import { readable } from './demo-format.ts';
 import { DaemonProcess, loopbackDaemonEnv, type LogLine } from '../test/e2e/daemon-process.ts';
+import { simIdentities } from '../test/e2e/cluster-harness.ts';
 import { sixNodes, startOperatorCluster, type OperatorCluster, type RunResult } from '../test/e2e/operator-harness.ts';
+import { assertNoSecrets, linesOf } from '../test/e2e/secret-scan.ts';
 import { demoTalosConfigs } from './demo-configs.ts';
 
 const SUBNET = '127.0.150';
@@ -49,7 +51,8 @@ function daemonEnv(c: OperatorCluster, controlPlanes: { ip: string }[], n: { nam
   };
 }
 
-export async function operatorAct(): Promise<boolean> {
+/** `printed`: the demo's console lines so far, checked for secrets with everything act 2 prints. */
+export async function operatorAct(printed: string[] = []): Promise<boolean> {
   console.log('\n\nact 2: from maintenance mode to one cluster, with the operator commands\n');
   const configs = demoTalosConfigs();
   const c = await startOperatorCluster(SUBNET, sixNodes(SUBNET), {
@@ -58,6 +61,8 @@ export async function operatorAct(): Promise<boolean> {
     etcdStartDelayMs: 500,
     ...(configs.talosConfigs ? { clusters: { default: { talosConfigs: configs.talosConfigs } } } : {}),
   });
+  const identities = simIdentities(c.sim);
+  let ok = false;
   try {
     // What `talhelper gencommand apply --extra-flags=--insecure` prints; formerly piped into bash.
     const lines = c.nodes.map((n) => `talosctl apply-config --talosconfig=./clusterconfig/talosconfig --nodes=${n.ip} --file=./clusterconfig/${n.name}.yaml --insecure;`);
@@ -90,10 +95,21 @@ export async function operatorAct(): Promise<boolean> {
     const st = await c.run(['status', ...input]);
     show('the cluster now', ['status', ...input], st);
 
-    const ok = codes.every((code) => code === 0) && st.stdout.includes('Finished') && !/\bRunning\s*$/m.test(st.stdout) && pre.code === 0 && apply.code === 0 && verify.code === 0 && c.sim.successfulBootstraps().length === 1 && c.sim.etcdClusters().length === 1;
+    ok = codes.every((code) => code === 0) && st.stdout.includes('Finished') && !/\bRunning\s*$/m.test(st.stdout) && pre.code === 0 && apply.code === 0 && verify.code === 0 && c.sim.successfulBootstraps().length === 1 && c.sim.etcdClusters().length === 1;
     console.log(ok ? '\n  act 2: every node configured, Bootstrap called exactly once, one etcd cluster.' : '\n  act 2 UNEXPECTED: see above.');
-    return ok;
   } finally {
-    await c.close();
+    // Also checks every line each command and daemon printed for secrets (throws on a hit).
+    await c.close().catch((e: unknown) => {
+      console.log(`\n  ${String(e)}`);
+      ok = false;
+    });
   }
+  try {
+    const n = assertNoSecrets(linesOf('demo', printed), identities);
+    console.log(`  no secret in the ${n + c.outputs.length + c.daemons.reduce((a, d) => a + d.outputLines().length, 0)} lines printed (demo, commands, daemons).`);
+  } catch (e) {
+    console.log(`\n  ${String(e)}`);
+    ok = false;
+  }
+  return ok;
 }

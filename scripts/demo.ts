@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configRows } from '../src/config-help.ts';
 import { parseDuration } from '../src/util/duration.ts';
+import { simIdentities } from '../test/e2e/cluster-harness.ts';
 import { DaemonProcess, type LogLine } from '../test/e2e/daemon-process.ts';
+import { assertNoSecrets, captureConsole, linesOf } from '../test/e2e/secret-scan.ts';
 import { clock, hexId, readable } from './demo-format.ts';
 import { operatorAct } from './demo-operator.ts';
 import { TalosSimulator, type NodeSpec, type SimEvent } from '../test/sim/index.ts';
@@ -15,6 +17,8 @@ import { serviceStatuses } from '../test/sim/node-services.ts';
 import { demoTalosConfigs } from './demo-configs.ts';
 
 const SUBNET = '127.0.90';
+// Every line this demo prints, and every line each daemon prints, is checked for secrets at the end.
+const printed = captureConsole();
 const t0 = performance.now();
 const startedAt = Date.now();
 const since = () => `+${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
@@ -139,7 +143,16 @@ console.log(`  ext-autobootstrap:   ${extStates.join(' ')} (talosctl services; F
 const success = ok.length === 1 && clusters.length === 1 && codes.every((c) => c === 0) && extStates.every((x) => x.endsWith('=Finished'));
 console.log(success ? '\n  exactly one cluster, bootstrapped exactly once.' : '\n  UNEXPECTED: see the timeline above.');
 
+await Promise.all(daemons.map((d) => d.drained));
+let clean = true;
+try {
+  const n = assertNoSecrets([...linesOf('demo', printed), ...daemons.flatMap((d) => d.outputLines())], simIdentities(sim));
+  console.log(`  no secret in the ${n} lines printed (demo and daemons).`);
+} catch (e) {
+  console.log(`\n  ${String(e)}`);
+  clean = false;
+}
 await sim.stop();
 rmSync(dir, { recursive: true, force: true });
-const operatorSuccess = await operatorAct();
-process.exit(success && operatorSuccess ? 0 : 1);
+const operatorSuccess = await operatorAct(printed);
+process.exit(success && clean && operatorSuccess ? 0 : 1);

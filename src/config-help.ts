@@ -12,7 +12,7 @@ export const CONFIG_TABLE_PATH = 'docs/configuration.md';
 const MEANINGS: Record<string, { meaning: string; defaultText?: string }> = {
   LOG_LEVEL: { meaning: "how much to log: debug, info, warn or error (the reference extension's zap names are read too, with a warning)" },
   TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: {
-    meaning: 'control planes (this one included) that must be visible and verified before bootstrapping; set it to the full control-plane count',
+    meaning: 'control planes (this one included) that must see each other and agree on the one bootstrapper; a majority, floor(N/2)+1, or the full count (docs/agreement.md)',
   },
   TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: { meaning: 'a discovery round starts this often while waiting for quorum (sooner when a new member appears)' },
   TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: { meaning: 'how often a follower, or a node waiting for etcd, checks again' },
@@ -34,6 +34,11 @@ const MEANINGS: Record<string, { meaning: string; defaultText?: string }> = {
   TALOS_AUTO_BOOTSTRAP_HOST_ROOT: { meaning: 'prefix of every host path; leave it / on a node (tests point it at a fixture tree)' },
   TALOS_AUTO_BOOTSTRAP_DRY_RUN: { meaning: 'decide and log, never call Bootstrap' },
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: { meaning: "pause before a non-zero exit, so Talos's restart does not repeat the same lines every few seconds" },
+  TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL: { meaning: 'lifetime of the client certificates minted from the machine CA (3m to 30 days); renewed when a third is left' },
+  TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES: { meaning: 'N, the real number of control planes; a quorum below floor(N/2)+1 is then refused (exit 2)', defaultText: 'unset' },
+  TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT: { meaning: 'TCP port of the agreement between the control planes; open it between them when the ingress firewall is on' },
+  TALOS_AUTO_BOOTSTRAP_STATE_DIR: { meaning: "the agreement's durable state; the service spec mounts it read-write", defaultText: '/var/lib/autobootstrap (under HOST_ROOT)' },
+  TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: { meaning: 'least time before the chosen node repeats a Bootstrap whose etcd never started (lost in a reboot)' },
 };
 
 export interface ConfigRow {

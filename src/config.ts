@@ -1,6 +1,7 @@
 // The daemon's configuration: the ExtensionServiceConfig environment, validated all at once.
 // Every problem is collected (one entry per variable, saying what would be valid) so an operator fixes
 // them in one edit instead of one restart per mistake; nothing is mounted, minted or called before this passes.
+import { join } from 'node:path';
 import { cleanEnv, EnvError, EnvMissingError, makeValidator, str } from 'envalid';
 import { formatDuration, parseDuration } from './util/duration.ts';
 import { isIPv4, parsePrefix, type IPv4Prefix } from './util/ipv4.ts';
@@ -20,6 +21,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const WIDEST_SCAN_BITS = 16;
 export const MAX_SCAN_CONCURRENCY = 4096;
 export const DEFAULT_FAILURE_PAUSE_MS = 60_000;
+/**
+ * The agreement's port: used by no Talos component (pkg/machinery/constants/constants.go), below Linux's
+ * ephemeral range 32768–60999 (Talos reserves only 50000 and 50001 from it, kernel_param_defaults.go), so an
+ * outgoing connection can never hold it, and outside Kubernetes' NodePort range 30000–32767.
+ */
+export const DEFAULT_AGREEMENT_PORT = 24450;
+export const DEFAULT_STATE_DIR = '/var/lib/autobootstrap';
+export const DEFAULT_REISSUE_DELAY_MS = 5 * 60_000;
 
 export interface Config {
   logLevel: LogLevel;
@@ -44,8 +53,18 @@ export interface Config {
   stateBusyTimeoutMs: number;
   hostRoot: string;
   dryRun: boolean;
+  /** Lifetime of each minted client certificate; renewed once a third of it (plus the 5 min backdate) remains. */
+  clientCertTtlMs: number;
   /** Pause before a failing exit, so Talos's immediate restart does not repeat the same lines every few seconds. */
   failurePauseMs: number;
+  /** The real control-plane count N, when the operator set it (docs/agreement.md). */
+  controlPlanes: number | undefined;
+  /** TCP port of the agreement's gRPC server, on every control plane. */
+  agreementPort: number;
+  /** Where the acceptor state lives (a host path the service spec mounts read-write); by default under the host root. */
+  stateDir: string;
+  /** Least time between Bootstrap calls on the chosen node when etcd never started, ms. */
+  reissueDelayMs: number;
 }
 
 export interface ConfigProblem {
@@ -76,6 +95,14 @@ const duration = (opts: { allowZero: boolean }) => {
     return made;
   };
 };
+
+const durationRange = (minMs: number, maxMs: number) =>
+  makeValidator<number>((input: string) => {
+    const ms = parseDuration(input);
+    if (ms === undefined) throw new EnvError('expected a duration such as 10m, 24h or 168h');
+    if (ms < minMs || ms > maxMs) throw new EnvError(`must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)}`);
+    return ms;
+  });
 
 const intRange = (min: number, max: number) =>
   makeValidator<number>((input: string) => {
@@ -177,9 +204,15 @@ const SPECS = {
   TALOS_AUTO_BOOTSTRAP_APID_PORT: intRange(1, 65535)({ default: 50000 }),
   TALOS_AUTO_BOOTSTRAP_CA_SOURCE: str({ choices: CA_SOURCES, default: 'auto' }),
   TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT: duration({ allowZero: true })({ default: 30_000 }),
+  // Below 3m the 5-minute backdate makes every use a renewal (mint.ts shouldRenew); above 30 days is no longer short-lived.
+  TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL: durationRange(3 * 60_000, 30 * 24 * 3_600_000)({ default: 24 * 3_600_000 }),
   TALOS_AUTO_BOOTSTRAP_HOST_ROOT: str({ default: '/' }),
   TALOS_AUTO_BOOTSTRAP_DRY_RUN: strictBool({ default: false }),
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: duration({ allowZero: true })({ default: DEFAULT_FAILURE_PAUSE_MS }),
+  TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES: intRange(1, 1000)({ default: undefined }),
+  TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT: intRange(1, 65535)({ default: DEFAULT_AGREEMENT_PORT }),
+  TALOS_AUTO_BOOTSTRAP_STATE_DIR: str({ default: undefined }),
+  TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: duration({ allowZero: false })({ default: DEFAULT_REISSUE_DELAY_MS }),
 };
 
 /** The schema itself, for the generated help and configuration table (src/config-help.ts). */
@@ -191,7 +224,7 @@ export const KNOWN_VARIABLES = Object.keys(SPECS);
 function describeAllowed(name: string, error: Error): string {
   if (error instanceof EnvMissingError) {
     return name === 'TALOS_AUTO_BOOTSTRAP_QUORUM_NODES'
-      ? 'required: the number of control planes (this one included) that must be seen before bootstrapping; set it to the full control-plane count'
+      ? 'required: the number of control planes (this one included) that must agree before bootstrapping; a majority of the control planes, floor(N/2)+1, or the full control-plane count'
       : 'required';
   }
   // envalid words choice errors itself; say the allowed values plainly.
@@ -236,9 +269,14 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     apidPort: clean.TALOS_AUTO_BOOTSTRAP_APID_PORT,
     caSource: clean.TALOS_AUTO_BOOTSTRAP_CA_SOURCE as CaSource,
     stateBusyTimeoutMs: clean.TALOS_AUTO_BOOTSTRAP_STATE_BUSY_TIMEOUT,
+    clientCertTtlMs: clean.TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL,
     hostRoot: clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT,
     dryRun: clean.TALOS_AUTO_BOOTSTRAP_DRY_RUN,
     failurePauseMs: clean.TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE,
+    controlPlanes: clean.TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES,
+    agreementPort: clean.TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT,
+    stateDir: clean.TALOS_AUTO_BOOTSTRAP_STATE_DIR ?? join(clean.TALOS_AUTO_BOOTSTRAP_HOST_ROOT, DEFAULT_STATE_DIR),
+    reissueDelayMs: clean.TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY,
   };
   problems.push(...crossChecks(config, input));
   if (problems.length > 0) return { ok: false, problems, warnings: unknownVariables(env) };
@@ -264,6 +302,7 @@ function crossChecks(config: Config, input: Record<string, string>): ConfigProbl
         'a quorum above 1 needs a way to find peers: add members or scan to TALOS_AUTO_BOOTSTRAP_DISCOVERY, or set TALOS_AUTO_BOOTSTRAP_PEERS',
     });
   }
+  problems.push(...agreementChecks(config, input));
   return problems;
 }
 
@@ -301,6 +340,29 @@ function compatWarnings(config: Config, input: Record<string, string>): ConfigPr
     });
   }
   return warnings;
+}
+
+/** The agreement's rules: q a majority of N when N is set; an absolute state directory; distinct ports. */
+function agreementChecks(config: Config, input: Record<string, string>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const n = config.controlPlanes;
+  if (n !== undefined) {
+    const majority = Math.floor(n / 2) + 1;
+    if (config.quorumNodes < majority || config.quorumNodes > n) {
+      problems.push({
+        variable: 'TALOS_AUTO_BOOTSTRAP_QUORUM_NODES',
+        value: input.TALOS_AUTO_BOOTSTRAP_QUORUM_NODES,
+        problem: `must be from ${majority} (a majority of TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES=${n}) to ${n}; a smaller quorum lets two groups each bootstrap a cluster`,
+      });
+    }
+  }
+  if (!config.stateDir.startsWith('/')) {
+    problems.push({ variable: 'TALOS_AUTO_BOOTSTRAP_STATE_DIR', value: input.TALOS_AUTO_BOOTSTRAP_STATE_DIR, problem: 'expected an absolute path, e.g. /var/lib/autobootstrap' });
+  }
+  if (config.agreementPort === config.apidPort) {
+    problems.push({ variable: 'TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT', value: input.TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT, problem: `must differ from TALOS_AUTO_BOOTSTRAP_APID_PORT (${config.apidPort})` });
+  }
+  return problems;
 }
 
 /** A misspelt variable is otherwise silently ignored; name it, and the known name closest to it. */

@@ -19,7 +19,8 @@ import { readCredentials, type CredentialsRead } from './credentials/read-creden
 import type { SourceContext } from './credentials/source.ts';
 import { lazyLibcMount } from './host/mount/libc.ts';
 import { ClientIdentities, clientCommonName } from './pki/client-identities.ts';
-import { controlPlaneCA } from './pki/machine-ca.ts';
+import { controlPlaneCA, type MachineCA } from './pki/machine-ca.ts';
+import { startAgreement } from './agreement/daemon-setup.ts';
 import { runDaemonLoop } from './bootstrap/runner.ts';
 import { TalosView } from './bootstrap/talos-view.ts';
 import { formatDuration } from './util/duration.ts';
@@ -125,10 +126,12 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   }
   let identities: ClientIdentities;
   let self: string;
+  let machineCa: MachineCA;
   let selfFrom: string;
   let btime: bigint | undefined;
   try {
     const ca = controlPlaneCA(read.facts);
+    machineCa = ca;
     // The CA is loaded; the key's PEM text is no longer needed by anything.
     delete read.facts.caKeyPem;
     const detected = config.nodeIp ? { address: config.nodeIp, why: 'TALOS_AUTO_BOOTSTRAP_NODE_IP' } : detectNodeAddress(paths);
@@ -138,7 +141,13 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     }
     self = detected.address;
     selfFrom = detected.why;
-    identities = new ClientIdentities(ca, clientCommonName(self));
+    // Every mint is logged once: the first certificate of each role, then each renewal (no certificate text).
+    identities = new ClientIdentities(ca, clientCommonName(self), undefined, config.clientCertTtlMs, (role, cert, renewed) =>
+      log.info(
+        { event: 'client-certificate', role, renewed, notAfter: cert.notAfter.toISOString() },
+        `${renewed ? 'renewed' : 'minted'} the ${role} client certificate, valid until ${cert.notAfter.toISOString()}`,
+      ),
+    );
     // Mint once now, so a CA that cannot sign fails here with its own message, not mid-loop.
     identities.reader();
     btime = readBootTime([paths.hostProc, paths.proc]);
@@ -171,6 +180,10 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
     `this node is ${local.hostname || self} (node id ${local.identity}); ${self} is local (${own.source}) and in its apid certificate`,
   );
 
+  // The agreement on the one bootstrapper (docs/agreement.md): its port serves before the first round.
+  const agreement = await startAgreement({ config, log, ca: machineCa, self, selfIdentity: local.identity, hostProc: paths.hostProc });
+  if (!agreement.ok) return agreement.exitCode;
+
   const scanPrefixes = scanPrefixesFor(config, paths, log, self);
   const wakeup = new Wakeup();
   // The members watch lives as long as the loop, not as long as the process.
@@ -201,10 +214,12 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
       signal,
       random: Math.random,
       wakeup,
+      agreement: agreement.agreement,
     });
   } finally {
     signal.removeEventListener('abort', stopSources);
     sourcesStop.abort();
+    agreement.stop();
   }
   log.info({ event: 'result', reason: result.reason }, `done: ${result.reason}`);
   return result.exitCode;

@@ -52,7 +52,7 @@ fi
 install -D -m 0644 "$work/libc6/usr/share/doc/libc6/copyright" "$ctr/usr/share/doc/libc6/copyright"
 
 # Mount points named by the spec, plus those every container gets (proc, sys, dev, run).
-for dir in proc sys dev run etc tmp host/proc system/secrets/etcd system/state system/run/machined run/autobootstrap; do
+for dir in proc sys dev run etc tmp host/proc system/secrets/etcd system/state system/run/machined run/autobootstrap var/lib/autobootstrap; do
   install -d -m 0755 "$ctr/$dir"
 done
 

@@ -5,6 +5,7 @@
 // that evidence is at most EVIDENCE_MAX_AGE_MS old. Agreement between the control planes on who may
 // bootstrap plugs in here; without one the gate lets the call go ahead.
 import type { Candidate, NodeIdentity } from '../model/candidate.ts';
+import type { Observation } from './core/observation.ts';
 
 export interface BootstrapGateInput {
   /** This node (the leader in its own view). */
@@ -29,3 +30,23 @@ export type BootstrapGate = (input: BootstrapGateInput) => Promise<BootstrapGate
 
 /** No agreement: the evidence alone decides. */
 export const PROCEED_GATE: BootstrapGate = () => Promise.resolve({ kind: 'proceed' });
+
+/**
+ * The agreement around the gate (src/agreement/runner-link.ts, docs/agreement.md): the chosen node, once
+ * known, leads whatever the boot times say (a reboot that moves its boot time does not move it), and the
+ * agreement sees every round (its view of the verified control planes, and how many were seen).
+ */
+export interface AgreementHooks {
+  gate: BootstrapGate;
+  /** The chosen bootstrapper's node identity, once this node knows it. */
+  chosen(): NodeIdentity | undefined;
+  /** Every round, after its decision; `controlPlanesSeen`: distinct control planes verified or listed as members. */
+  observe(observation: Observation, controlPlanesSeen: number): void;
+  /**
+   * Right before the Bootstrap call: recorded durably, since a call whose answer is lost may still have been
+   * accepted (the re-issue delay then counts from here).
+   */
+  bootstrapCalling(): void;
+  /** Talos answered the call with a refusal (a gRPC code it sends itself): nothing was accepted. */
+  bootstrapRefused(): void;
+}

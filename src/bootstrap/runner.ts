@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import type { Logger } from '../log.ts';
 import { classifyBootstrapError, codeName } from '../talos/error-class.ts';
+import { status } from '@grpc/grpc-js';
 import { TalosCallError } from '../talos/node-client.ts';
 import { formatDuration } from '../util/duration.ts';
 import { compareIPv4 } from '../util/ipv4.ts';
@@ -19,7 +20,7 @@ import { discoverySummary } from './discovery-summary.ts';
 import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
 import type { Candidate, NodeIdentity } from '../model/candidate.ts';
 import { SYSTEM_CLOCK, type MonotonicClock } from '../model/clock.ts';
-import { PROCEED_GATE, type BootstrapGate } from './gate.ts';
+import { PROCEED_GATE, type AgreementHooks, type BootstrapGate } from './gate.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
@@ -51,8 +52,10 @@ export interface RunnerContext {
   wakeup: Wakeup;
   /** Monotonic clock for every interval; defaults to performance.now. */
   clock?: MonotonicClock;
-  /** Who-may-bootstrap agreement; defaults to PROCEED_GATE (the evidence alone decides). */
+  /** Who-may-bootstrap agreement; defaults to the agreement's gate, else PROCEED_GATE (the evidence alone decides). */
   gate?: BootstrapGate;
+  /** The agreement on the one bootstrapper (src/agreement/runner-link.ts); its gate is used unless `gate` is set. */
+  agreement?: AgreementHooks;
 }
 
 export interface RunResult {
@@ -97,6 +100,12 @@ export async function runDaemonLoop(ctx: RunnerContext): Promise<RunResult> {
   }
 }
 
+/** Distinct control planes of this cluster seen: verified ones, or listed as control-plane members. */
+function controlPlanesSeen(round: Round): number {
+  const verified = round.observation.controlPlanes.length;
+  return round.members.kind === 'known' ? Math.max(verified, round.members.controlPlaneMembers ?? 0) : verified;
+}
+
 function waitInterval(config: Config, reason: WaitReason): number {
   switch (reason) {
     case 'no-quorum':
@@ -120,16 +129,16 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
 
   const clock = ctx.clock ?? SYSTEM_CLOCK;
   const now = () => clock.now();
-  const gate = ctx.gate ?? PROCEED_GATE;
+  const gate = ctx.gate ?? ctx.agreement?.gate ?? PROCEED_GATE;
   const maxAgeMs = evidenceMaxAgeMs(config.scanTimeoutMs);
   for (;;) {
     const roundStart = now();
     log.debug({ event: 'round-start' }, 'discovery round');
     // Arming may come before the scan ends: as soon as what is found so far is enough to arm.
-    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed }).kind === 'arm');
+    const round: Round = await io.observe(prefetched, (partial) => decide({ observation: partial, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen() }).kind === 'arm');
     prefetched = undefined;
     let observation = round.observation;
-    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed });
+    let d: Decision = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen() });
     if (observation.memberList.kind === 'pending' && d.kind !== 'arm' && d.kind !== 'bootstrapped') {
       // The member list answers only at its deadline before a bootstrap. Wait for it, unless a source
       // brings news first: then this round is stale and a fresh one starts at once.
@@ -139,7 +148,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         continue;
       }
       observation = { ...observation, memberList: outcome.value };
-      d = decide({ observation, quorumNodes: config.quorumNodes, armed });
+      d = decide({ observation, quorumNodes: config.quorumNodes, armed, chosen: ctx.agreement?.chosen() });
     }
     const logRound = (whole: Round) => {
       for (const u of whole.discovery.untrusted) {
@@ -153,6 +162,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
     // A round taken early is summed up once it is whole (in the settle delay), with its final counts.
     if (!round.partial) logRound(round);
     decisions.note(`${d.kind}|${d.message}`, { event: 'decision', decision: d.kind, ...('reason' in d ? { reason: d.reason } : {}) }, d.message);
+    ctx.agreement?.observe(observation, controlPlanesSeen(round));
 
     switch (d.kind) {
       case 'bootstrapped':
@@ -222,12 +232,15 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           continue;
         }
         log.info({ event: 'bootstrap-call', attempt: bootstrapAttempts + 1 }, 'calling Bootstrap on this node');
+        ctx.agreement?.bootstrapCalling();
         try {
           await io.bootstrapSelf();
         } catch (e) {
           const code = e instanceof TalosCallError ? e.code : -1;
           const details = e instanceof TalosCallError ? e.details : String(e);
           const outcome = classifyBootstrapError(code, details);
+          // Talos's own refusals (not a transport failure or a deadline): the call was not accepted.
+          if (outcome === 'already-exists' || outcome === 'wrong-role' || outcome === 'refuse' || (outcome === 'retry' && code === status.FAILED_PRECONDITION)) ctx.agreement?.bootstrapRefused();
           const fields = { event: 'bootstrap-error', code: codeName(code), details, outcome };
           if (outcome === 'wrong-role') {
             log.error(fields, `Bootstrap refused (${codeName(code)}: ${details}): this node is not a control plane or the minted os:admin certificate was not accepted; check the machine type and CA`);
@@ -273,7 +286,7 @@ async function finalEvidence(ctx: RunnerContext, observation: Observation, now: 
     const evidenceAt = fresh.controlPlanes.reduce((t, c) => Math.min(t, c.answeredAt ?? asked), Number.POSITIVE_INFINITY);
     const at = Number.isFinite(evidenceAt) ? evidenceAt : asked;
     const again: Observation = { ...observation, controlPlanes: fresh.controlPlanes };
-    const d = decide({ observation: again, quorumNodes: ctx.config.quorumNodes, armed: ctx.selfIdentity });
+    const d = decide({ observation: again, quorumNodes: ctx.config.quorumNodes, armed: ctx.selfIdentity, chosen: ctx.agreement?.chosen() });
     if (d.kind !== 'bootstrap') return { kind: 'stop', reason: d.message };
     if (now() - at > maxAgeMs) {
       reason = `final evidence took ${formatDuration(now() - at)} (limit ${formatDuration(maxAgeMs)})`;

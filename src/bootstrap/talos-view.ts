@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import type { Config } from '../config.ts';
 import { startDiscovery, type DiscoveryResult } from '../discovery/discover.ts';
 import { inspectPeer, type InspectOptions } from '../discovery/inspect-peer.ts';
-import { controlPlaneAddresses } from '../discovery/members.ts';
+import { controlPlaneAddresses, isControlPlaneMember } from '../discovery/members.ts';
 import type { MembersWatch } from '../discovery/members-watch.ts';
 import { discoveryPlan } from '../discovery/targets.ts';
 import { ConnectPool } from '../discovery/connect-pool.ts';
@@ -49,7 +49,7 @@ export interface EtcdView {
 /** What the members source contributed to a round. */
 export type MembersStatus =
   | { kind: 'off' }
-  | { kind: 'known'; members: number; controlPlaneAddresses: number; via: 'watch' | 'list' }
+  | { kind: 'known'; members: number; controlPlaneAddresses: number; via: 'watch' | 'list'; /** Distinct control-plane members, this node included. */ controlPlaneMembers?: number }
   | { kind: 'unknown'; reason: string };
 
 export interface Round {
@@ -206,7 +206,8 @@ export class TalosView {
     const snap = await watch.snapshot();
     if (snap.kind === 'unknown') return { status: snap, addresses: [] };
     const addresses = controlPlaneAddresses(snap.members, this.self);
-    return { status: { kind: 'known', members: snap.members.length, controlPlaneAddresses: addresses.length, via: snap.via }, addresses };
+    const controlPlaneMembers = snap.members.filter(isControlPlaneMember).length;
+    return { status: { kind: 'known', members: snap.members.length, controlPlaneAddresses: addresses.length, via: snap.via, controlPlaneMembers }, addresses };
   }
 
   private async memberList(identity: ClientIdentity): Promise<MemberListResult> {

@@ -10,13 +10,19 @@ export function clientCommonName(nodeAddress: string): string {
   return `autobootstrap@${nodeAddress}`;
 }
 
+/** Told of every certificate minted: the first of each role, then each renewal (`renewed` true). */
+export type MintListener = (role: string, cert: MintedCertificate, renewed: boolean) => void;
+
 export class ClientIdentities {
   private minted = new Map<string, MintedCertificate>();
 
+  /** `ttlMs`: lifetime of each minted certificate (mint.ts DEFAULT_TTL_MS when undefined). */
   constructor(
     private readonly ca: MachineCA,
     private readonly commonName: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly ttlMs?: number,
+    private readonly onMint?: MintListener,
   ) {}
 
   reader(): ClientIdentity {
@@ -31,8 +37,10 @@ export class ClientIdentities {
     const now = this.now();
     let cert = this.minted.get(role);
     if (!cert || shouldRenew(cert, now)) {
-      cert = mintClientCertificate(this.ca, { roles: [role], commonName: this.commonName, now });
+      const renewed = cert !== undefined;
+      cert = mintClientCertificate(this.ca, { roles: [role], commonName: this.commonName, now, ...(this.ttlMs === undefined ? {} : { ttlMs: this.ttlMs }) });
       this.minted.set(role, cert);
+      this.onMint?.(role, cert, renewed);
     }
     return { caPem: this.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem };
   }

@@ -91,7 +91,9 @@ export function pemField(value: Json, field: string, wantLabel?: string): string
 
 /** The parsed documents of the stream, refusing the whole file if any part of it is not YAML. */
 function documents(text: string): Json[] {
-  const docs = parseAllDocuments(text);
+  // logLevel error: a YAML warning (unknown tag, collection key) would print the offending line, key material
+  // included, on stderr.
+  const docs = parseAllDocuments(text, { logLevel: 'error' });
   if (!Array.isArray(docs)) return [];
   const out: Json[] = [];
   for (const [i, doc] of docs.entries()) {
@@ -145,7 +147,10 @@ export function parseMachineConfig(text: string): MachineConfigFacts {
   };
   const hostname = optionalString(network?.hostname, 'machine.network.hostname');
   if (hostname) facts.hostname = hostname;
-  const clusterName = optionalString(cluster?.clusterName, 'cluster.clusterName');
+  // Talos v1.14's generator moves the name into a KubeClusterConfig document (pkg/machinery/config/types/k8s).
+  const kubeCluster = docs.find((d) => isMap(d) && d.kind === 'KubeClusterConfig') as Record<string, Json> | undefined;
+  const clusterName =
+    optionalString(cluster?.clusterName, 'cluster.clusterName') ?? optionalString(kubeCluster?.clusterName, 'KubeClusterConfig clusterName');
   if (clusterName) facts.clusterName = clusterName;
   const caCertPem = pemField(ca?.crt, 'machine.ca.crt', 'CERTIFICATE');
   if (caCertPem) facts.caCertPem = caCertPem;

@@ -56,7 +56,8 @@ export class MachinedSocketClient {
         }
         const yamlSpec = reply.resource?.spec?.yaml_spec ?? '';
         try {
-          resolve(yamlSpec === '' ? null : YAML.parse(yamlSpec));
+          // logLevel error: a YAML warning would quote the spec's text (the CA key) on stderr.
+          resolve(yamlSpec === '' ? null : YAML.parse(yamlSpec, { logLevel: 'error' }));
         } catch {
           // The spec holds the CA key: say that it did not parse, never what it said.
           reject(new SocketCallError(grpc.status.DATA_LOSS, `${ref.type}/${ref.id}: yaml_spec is not valid YAML (${yamlSpec.length} characters)`));

@@ -186,7 +186,13 @@ export class NodeClient {
       const out: Resource[] = [];
       const call = this.stream('List', { namespace: ref.namespace, type: ref.type }, { deadline: Date.now() + this.deadlineMs });
       call.on('data', (m: { resource?: RawResource }) => {
-        if (m.resource) out.push(toResource(m.resource));
+        // A throw here would escape the stream's event handler and end the process: reject instead.
+        try {
+          if (m.resource) out.push(resourceFromReply(m.resource, 'List'));
+        } catch (e) {
+          call.cancel();
+          reject(e);
+        }
       });
       call.on('error', (err: grpc.ServiceError) => reject(new TalosCallError('List', err.code, stableDetails(err))));
       call.on('end', () => resolve(out));
@@ -209,7 +215,7 @@ export class NodeClient {
       for (const e of m.event ?? []) {
         let resource: Resource;
         try {
-          resource = toResource(e.resource ?? {});
+          resource = resourceFromReply(e.resource ?? {}, 'Watch');
         } catch {
           // A spec that is not YAML is an odd server, not a reason to crash: the resource counts as unreadable.
           resource = { id: e.resource?.metadata?.id ?? '', version: '', phase: '', spec: null };
@@ -264,7 +270,7 @@ export class NodeClient {
   async getResource(ref: ResourceRef, id = ref.id): Promise<Resource | undefined> {
     try {
       const reply = await this.unary<{ resource?: RawResource }>(this.state, 'Get', { namespace: ref.namespace, type: ref.type, id });
-      return reply.resource ? toResource(reply.resource) : undefined;
+      return reply.resource ? resourceFromReply(reply.resource, 'Get') : undefined;
     } catch (e) {
       if (e instanceof TalosCallError && e.code === grpc.status.NOT_FOUND) return undefined;
       throw e;
@@ -281,17 +287,25 @@ function stableDetails(err: grpc.ServiceError): string {
   return err.details || err.message;
 }
 
-interface RawResource {
+export interface RawResource {
   metadata?: { id?: string; version?: string; phase?: string };
   spec?: { yaml_spec?: string };
 }
 
-function toResource(raw: RawResource): Resource {
+/**
+ * A COSI resource from its wire form. yaml_spec that is not YAML (or expands past the parser's alias limit)
+ * throws TalosCallError(method, DATA_LOSS) that names its length, never its text. No YAML warning is
+ * printed: it would quote the spec.
+ */
+export function resourceFromReply(raw: RawResource, method: string): Resource {
   const yamlSpec = raw.spec?.yaml_spec ?? '';
-  return {
-    id: raw.metadata?.id ?? '',
-    version: raw.metadata?.version ?? '',
-    phase: raw.metadata?.phase ?? '',
-    spec: yamlSpec === '' ? null : YAML.parse(yamlSpec),
-  };
+  let spec: unknown = null;
+  if (yamlSpec !== '') {
+    try {
+      spec = YAML.parse(yamlSpec, { logLevel: 'error' });
+    } catch {
+      throw new TalosCallError(method, grpc.status.DATA_LOSS, `${raw.metadata?.id ?? ''}: yaml_spec is not valid YAML (${yamlSpec.length} characters)`);
+    }
+  }
+  return { id: raw.metadata?.id ?? '', version: raw.metadata?.version ?? '', phase: raw.metadata?.phase ?? '', spec };
 }

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientCommonName } from '../../src/pki/client-identities.ts';
 import { TalosSimulator, type NodeSpec, type SimulatorOptions } from '../sim/index.ts';
+import type { ClusterIdentity } from '../sim/cluster-identity.ts';
 import { DaemonProcess, loopbackDaemonEnv } from './daemon-process.ts';
+import { assertNoSecrets } from './secret-scan.ts';
+
+/** The identity of every cluster group the simulator holds nodes of. */
+export function simIdentities(sim: TalosSimulator): ClusterIdentity[] {
+  return [...new Set(sim.nodes().map((n) => n.group))].map((g) => sim.identity(g));
+}
 
 export interface Harness {
   sim: TalosSimulator;
@@ -65,8 +72,12 @@ export async function startCluster(spec: ClusterSpec): Promise<Harness> {
     async close() {
       for (const d of harness.daemons) d.kill('SIGKILL');
       await Promise.all(harness.daemons.map((d) => d.exited));
+      await Promise.all(harness.daemons.map((d) => d.drained));
+      const identities = simIdentities(sim);
       await sim.stop();
       rmSync(dir, { recursive: true, force: true });
+      // No secret in anything any daemon printed (throws, failing the test, naming source and line).
+      assertNoSecrets(harness.daemons.flatMap((d) => d.outputLines()), identities);
     },
   };
   return harness;

@@ -2,6 +2,7 @@
 import { spawn, type Subprocess } from 'bun';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { linesOf, type OutputLine } from './secret-scan.ts';
 
 /** The compiled daemon; AUTOBOOTSTRAP_BINARY points a run at another build (e.g. an older commit's, to show a test fails there). */
 export const BINARY = process.env.AUTOBOOTSTRAP_BINARY ?? join(import.meta.dir, '../../dist/autobootstrap');
@@ -39,13 +40,23 @@ export function loopbackDaemonEnv(o: { quorum: number; nodeIp: string; subnet: s
     TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${o.subnet}.0/24`,
     ...(o.peers?.length ? { TALOS_AUTO_BOOTSTRAP_PEERS: o.peers.join(',') } : {}),
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
+    // The agreement's state: one directory per node, next to (never inside) its host root, so a restarted
+    // daemon finds its state again. Without a host root the daemon runs in its container, where the spec's
+    // mount serves the default /var/lib/autobootstrap.
+    ...(o.hostRoot ? { TALOS_AUTO_BOOTSTRAP_STATE_DIR: `${o.hostRoot.replace(/\/+$/, '')}.agreement-state` } : {}),
   };
 }
 
 export class DaemonProcess {
   readonly lines: LogLine[] = [];
   readonly stderr: string[] = [];
+  /** Every stdout line exactly as printed (the secret scan reads these, not the parsed lines). */
+  readonly rawLines: string[] = [];
+  /** Every byte of stdout and stderr, for the secret scan's raw-bytes check. */
+  private readonly bytes: { stdout: Uint8Array[]; stderr: Uint8Array[] } = { stdout: [], stderr: [] };
   readonly exited: Promise<number>;
+  /** Both streams read to their end (after exit). */
+  readonly drained: Promise<void>;
   private readonly proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   private listeners: ((l: LogLine) => void)[] = [];
@@ -58,7 +69,8 @@ export class DaemonProcess {
   ) {
     if (command[0] === BINARY && !existsSync(BINARY)) throw new Error(`${BINARY} is missing: run make build first`);
     this.proc = spawn(command, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
-    void this.pump(this.proc.stdout, (line) => {
+    const out = this.pump(this.proc.stdout, this.bytes.stdout, (line) => {
+      this.rawLines.push(line);
       let parsed: LogLine;
       try {
         parsed = JSON.parse(line) as LogLine;
@@ -70,14 +82,16 @@ export class DaemonProcess {
       for (const listener of this.listeners) listener(parsed);
       this.waiters = this.waiters.filter((w) => (w.pred(parsed) ? (w.resolve(parsed), false) : true));
     });
-    void this.pump(this.proc.stderr, (line) => this.stderr.push(line));
+    const err = this.pump(this.proc.stderr, this.bytes.stderr, (line) => this.stderr.push(line));
+    this.drained = Promise.all([out, err]).then(() => undefined);
     this.exited = this.proc.exited;
   }
 
-  private async pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  private async pump(stream: ReadableStream<Uint8Array>, keep: Uint8Array[], onLine: (line: string) => void): Promise<void> {
     const decoder = new TextDecoder();
     let buffered = '';
     for await (const chunk of stream) {
+      keep.push(chunk);
       buffered += decoder.decode(chunk, { stream: true });
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -87,6 +101,16 @@ export class DaemonProcess {
       }
     }
     if (buffered.trim()) onLine(buffered);
+  }
+
+  /** Everything it printed, for the secret scan: each line as text, and each stream's bytes as latin1. */
+  outputLines(): OutputLine[] {
+    return [
+      ...linesOf(`${this.name} daemon stdout`, this.rawLines),
+      ...linesOf(`${this.name} daemon stderr`, this.stderr),
+      ...linesOf(`${this.name} daemon stdout bytes`, [Buffer.concat(this.bytes.stdout).toString('latin1')]),
+      ...linesOf(`${this.name} daemon stderr bytes`, [Buffer.concat(this.bytes.stderr).toString('latin1')]),
+    ];
   }
 
   /** Calls listener for every log line from now on. */

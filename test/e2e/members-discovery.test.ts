@@ -6,20 +6,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TalosSimulator, type NodeSpec } from '../sim/index.ts';
+import { simIdentities } from './cluster-harness.ts';
 import { DaemonProcess, FAST_ENV, type LogLine } from './daemon-process.ts';
+import { assertNoSecrets } from './secret-scan.ts';
 
 let sim: TalosSimulator | undefined;
 let dir: string | undefined;
 const daemons: DaemonProcess[] = [];
 
 afterEach(async () => {
-  for (const d of daemons.splice(0)) {
+  const stopped = daemons.splice(0);
+  for (const d of stopped) {
     d.kill('SIGKILL');
     await d.exited;
+    await d.drained;
   }
+  const identities = sim ? simIdentities(sim) : [];
   await sim?.stop();
   sim = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
+  assertNoSecrets(stopped.flatMap((d) => d.outputLines()), identities);
 });
 
 async function start(nodes: NodeSpec[]): Promise<TalosSimulator> {

@@ -74,7 +74,7 @@ describe('3 control planes + 3 workers in maintenance', () => {
     const pf = JSON.parse(preflight.stdout) as { ok: boolean; nodes: { name: string; checks: { name: string; result: string }[] }[] };
     expect(pf.ok).toBe(true);
     expect(pf.nodes.map((n) => n.checks.map((ch) => `${ch.name}:${ch.result}`).join(' '))).toEqual(
-      Array(6).fill('reachable:pass maintenance:pass config:pass machine-type:pass ca-key:pass install-disk:pass'),
+      Array(6).fill('reachable:pass maintenance:pass config:pass machine-type:pass ca-key:pass install-disk:pass machine-config:pass'),
     );
 
     const order = recordApplyOrder(cluster);

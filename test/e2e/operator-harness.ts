@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { TalosSimulator, type NodeSpec, type SimulatorOptions } from '../sim/index.ts';
+import { simIdentities } from './cluster-harness.ts';
 import { BINARY, DaemonProcess, loopbackDaemonEnv } from './daemon-process.ts';
+import { assertNoSecrets, linesOf, type OutputLine } from './secret-scan.ts';
 
 export interface RunResult {
   code: number;
@@ -27,6 +29,8 @@ export interface OperatorCluster {
   /** Starts the real daemon on the control planes (all, or those named); their lines feed the node's service log. */
   startDaemons(names?: string[]): DaemonProcess[];
   daemons: DaemonProcess[];
+  /** Every line each operator command printed, for the secret scan at close. */
+  outputs: OutputLine[];
   close(): Promise<void>;
 }
 
@@ -66,6 +70,7 @@ export async function startOperatorCluster(subnet: string, nodes: NodeSpec[], si
     nodes,
     talosconfig,
     daemons: [],
+    outputs: [],
     configPath: (name) => join(dir, 'clusterconfig', `${name}.yaml`),
     async run(args, stdin) {
       const proc = spawn([BINARY, ...args], {
@@ -75,8 +80,12 @@ export async function startOperatorCluster(subnet: string, nodes: NodeSpec[], si
         stdout: 'pipe',
         stderr: 'pipe',
       });
-      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      const [out, err, code] = await Promise.all([new Response(proc.stdout).arrayBuffer(), new Response(proc.stderr).arrayBuffer(), proc.exited]);
+      const [stdout, stderr] = [Buffer.from(out).toString('utf8'), Buffer.from(err).toString('utf8')];
       if (process.env.E2E_VERBOSE) console.log(`$ autobootstrap ${args.join(' ')}\n${stderr}${stdout}`);
+      const command = `autobootstrap ${args[0] ?? ''}`;
+      cluster.outputs.push(...linesOf(`${command} stdout`, stdout), ...linesOf(`${command} stderr`, stderr));
+      cluster.outputs.push(...linesOf(`${command} output bytes`, [Buffer.from(out).toString('latin1') + Buffer.from(err).toString('latin1')]));
       return { code, stdout, stderr };
     },
     startDaemons(names) {
@@ -103,8 +112,12 @@ export async function startOperatorCluster(subnet: string, nodes: NodeSpec[], si
     async close() {
       for (const d of cluster.daemons) d.kill('SIGKILL');
       await Promise.all(cluster.daemons.map((d) => d.exited));
+      await Promise.all(cluster.daemons.map((d) => d.drained));
+      const identities = simIdentities(simulator);
       await simulator.stop();
       rmSync(dir, { recursive: true, force: true });
+      // No secret in anything an operator command or a daemon printed.
+      assertNoSecrets([...cluster.outputs, ...cluster.daemons.flatMap((d) => d.outputLines())], identities);
     },
   };
   return cluster;

@@ -132,15 +132,17 @@ describe('talhelper and talosctl inputs', () => {
     expect(c.sim.node('cp2').appliedConfigs).toHaveLength(1);
   });
 
-  test('verify and status through -e endpoints, nodes given as IP:port', async () => {
+  test('verify and status through -e endpoints, nodes given as IP:port; the node behind two addresses counted once', async () => {
     c.startDaemons();
-    const nodes = [1, 2, 3].map((n) => `${ip(n)}:50000`).join(',');
+    const nodes = [1, 21, 2, 3].map((n) => `${ip(n)}:50000`).join(',');
     const v = await c.run(['verify', '--nodes', nodes, '-e', ip(3), '--timeout', '90s', '--interval', '500ms']);
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('cluster: healthy single cluster: 3 control planes');
     const before = c.sim.calls().length;
     const s = await c.run(['status', '--nodes', nodes, '--endpoints', ip(3)]);
     expect(s.code).toBe(0);
+    expect(s.stdout).toContain('healthy single cluster: 3 control planes');
+    expect(s.stdout).toMatch(new RegExp(`^${ip(21).replace(/\./g, '\\.')}:50000\\s+${ip(21).replace(/\./g, '\\.')}:50000\\s+same node as ${ip(1).replace(/\./g, '\\.')}:50000$`, 'm'));
     // The operator's calls reached cp1 and cp2 through cp3's apid (its certificate's CN), one-to-one, with the
     // operator's role carried over; none came from the operator's own certificate (CN operator).
     const mine = c.sim.calls().slice(before).filter((x) => x.node === 'cp1' || x.node === 'cp2');

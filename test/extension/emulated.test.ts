@@ -19,7 +19,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const AARCH64_HOST_LIBS = ['/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/ld-linux-aarch64.so.1'];
 const QEMU: Record<Arch, string[]> = { arm64: ['qemu-aarch64'], amd64: ['qemu-x86_64', '-cpu', NO_AVX2_CPU] };
-// qemu-x86_64 itself needs the host's x86-64 libraries; amd64 isolation is the chroot test's job.
+// qemu-x86_64 itself needs the host's x86-64 libraries; amd64 isolation is runc.test.ts's job.
 const HIDDEN: Record<Arch, string[]> = { arm64: AARCH64_HOST_LIBS, amd64: [] };
 
 /** One control plane, quorum 1: the daemon reads its CA, mints certificates, talks mTLS gRPC, bootstraps. */

@@ -75,9 +75,9 @@ describe('the built extension', () => {
     const paths = spec.depends.filter((d) => 'path' in d).map((d) => String(d.path));
     expect(paths).toContain('/system/run/machined/machine.sock');
     for (const p of paths) expect(spec.container.mounts.some((m) => p.startsWith(`${m.destination}/`))).toBe(true);
-    // Read-only everywhere except the private mount-point directory.
+    // Read-only everywhere except the private mount-point directory and the agreement's acceptor state.
     const writable = spec.container.mounts.filter((m) => m.options.includes('rw')).map((m) => m.destination);
-    expect(writable).toEqual(['/run/autobootstrap']);
+    expect(writable).toEqual(['/run/autobootstrap', '/var/lib/autobootstrap']);
     // No environment in the spec: Talos would duplicate a variable also set by ExtensionServiceConfig.
     expect(spec.container.environment).toBeUndefined();
   });

@@ -39,6 +39,8 @@ describe('Talos-generated configs', () => {
         expect(facts.machineType).toBe(c.machineType);
         expect(normalise(facts.caCertPem ?? '')).toBe(normalise(c.osCaCert));
         expect(facts.etcdConfigured).toBe(c.machineType === 'controlplane');
+        // Control planes name their cluster: cluster.clusterName, or v1.14's KubeClusterConfig document.
+        if (c.machineType === 'controlplane') expect(facts.clusterName).toBe(c.clusterName);
         if (c.machineType === 'controlplane') expect(normalise(facts.caKeyPem ?? '')).toBe(normalise(c.osCaKey));
         else expect(facts.caKeyPem).toBeUndefined();
       });

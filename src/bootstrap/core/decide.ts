@@ -20,6 +20,8 @@ export interface DecideInput {
   quorumNodes: number;
   /** The identity of the leader the previous round armed (this node's), if it armed one. */
   armed: string | undefined;
+  /** The bootstrapper the agreement chose (docs/agreement.md), once known: it leads whatever the boot times say. */
+  chosen?: string | undefined;
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -43,7 +45,7 @@ export function selfAddressProblem(obs: Observation): string | undefined {
   return undefined;
 }
 
-export function decide({ observation: obs, quorumNodes, armed }: DecideInput): Decision {
+export function decide({ observation: obs, quorumNodes, armed, chosen }: DecideInput): Decision {
   const cluster = clusterState(obs);
   if (cluster.state === 'bootstrapped') return { kind: 'bootstrapped', message: `cluster is bootstrapped: ${cluster.why}` };
 
@@ -85,7 +87,11 @@ export function decide({ observation: obs, quorumNodes, armed }: DecideInput): D
       message: `this node (${obs.selfAddress}) is not among the verified control planes; its own apid must verify before it may lead`,
     };
   }
-  const leader = electLeader(obs.controlPlanes);
+  const chosenOne = chosen === undefined ? undefined : obs.controlPlanes.find((c) => c.identity === chosen);
+  if (chosen !== undefined && !chosenOne) {
+    return { kind: 'wait', reason: 'follower', leader: chosen, message: `node id ${chosen} was chosen by agreement as the one node that bootstraps; it is not among the verified control planes; waiting for it` };
+  }
+  const leader = chosenOne ?? electLeader(obs.controlPlanes);
   if (!leader) throw new Error('quorum reached without candidates');
   const leaderText = `${leader.address} (${leader.hostname || 'unnamed'}, booted ${leader.bootTime})`;
   if (leader.identity !== self.identity) {

@@ -1,7 +1,7 @@
 // autobootstrap status: one table of the cluster now and a one-line verdict, with every node that keeps it
 // from being healthy named with the reason. Only "healthy" exits 0 (see verdictExitCode).
 import type { ExitCode } from '../../exit-codes.ts';
-import { configFacts, observeAll } from '../nodes/cluster-view.ts';
+import { configFacts, distinctNodes, observeAll } from '../nodes/cluster-view.ts';
 import { CONFIGURED_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { table, type Io } from '../render/report.ts';
@@ -32,11 +32,14 @@ export function row(n: NodeObservation): string[] {
 export async function runStatus(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, STATUS_FLAGS);
   const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
-  const nodes = await observeAll(inputs.targets, talosconfig, configFacts(inputs.targets), endpoints);
+  // One node behind several addresses is looked at once (its other addresses are named as it).
+  const { targets, aliases } = await distinctNodes(inputs.targets);
+  const nodes = await observeAll(targets, talosconfig, configFacts(inputs.targets), endpoints);
   const cluster = clusterVerdict(nodes);
   const code = verdictExitCode(cluster.kind);
-  emit(io, output, { command: 'status', ok: code === 0, cluster, nodes }, () => {
-    let text = table(['NODE', 'ADDRESS', 'ROLE', 'STAGE', 'ETCD', 'MEMBER ID', 'EXT-AUTOBOOTSTRAP'], nodes.map(row));
+  emit(io, output, { command: 'status', ok: code === 0, cluster, nodes, sameNode: aliases }, () => {
+    const aliasRows = aliases.map((a) => [a.name, a.address, '', `same node as ${a.sameNodeAs}`, '', '', '']);
+    let text = table(['NODE', 'ADDRESS', 'ROLE', 'STAGE', 'ETCD', 'MEMBER ID', 'EXT-AUTOBOOTSTRAP'], [...nodes.map(row), ...aliasRows]);
     text += `\n${cluster.text}\n`;
     text += problemLines(cluster);
     return text;

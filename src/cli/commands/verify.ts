@@ -2,7 +2,7 @@
 // plane is a member of ONE etcd cluster. Stuck nodes are named with their state and the next step.
 import { EXIT, type ExitCode } from '../../exit-codes.ts';
 import { formatDuration } from '../../util/duration.ts';
-import { applyHint, configFacts, nodeState, observeAll } from '../nodes/cluster-view.ts';
+import { applyHint, configFacts, distinctNodes, nodeState, observeAll, type SameNodeAddress } from '../nodes/cluster-view.ts';
 import { CONFIGURED_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import type { FlagValues } from '../inputs/flags.ts';
@@ -17,8 +17,8 @@ export const VERIFY_FLAGS = [
   { name: 'interval', kind: 'string' as const, help: 'between looks at the cluster', default: '5s' },
 ];
 
-function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckNode[], ok: boolean, waitedMs: number): string {
-  let text = table(['NODE', 'ADDRESS', 'ROLE', 'STATE'], nodes.map((n) => [n.name, n.address, n.role ?? '?', nodeState(n)]));
+function render(nodes: NodeObservation[], cluster: ClusterVerdict, stuck: StuckNode[], ok: boolean, waitedMs: number, aliases: SameNodeAddress[]): string {
+  let text = table(['NODE', 'ADDRESS', 'ROLE', 'STATE'], [...nodes.map((n) => [n.name, n.address, n.role ?? '?', nodeState(n)]), ...aliases.map((a) => [a.name, a.address, '', `same node as ${a.sameNodeAs}`])]);
   text += `\ncluster: ${cluster.text}\n`;
   if (!ok) text += problemLines(cluster);
   for (const s of stuck) text += `\n${s.name} (${s.address}) is stuck: ${s.state}\n  next: ${s.next}\n`;
@@ -38,11 +38,14 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   const facts = configFacts(inputs.targets);
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
   const progress = new Progress(io, inputs.targets);
+  // One node behind several addresses is looked at once (its other addresses are named as it).
+  const { targets, aliases } = await distinctNodes(inputs.targets);
+  for (const a of aliases) progress.update(a.address, `same node as ${a.sameNodeAs}`);
   if (!talosconfig) progress.note('no talosconfig found: configured nodes can only be seen leaving maintenance, not checked (give --talosconfig)');
   const started = Date.now();
   let said = '';
   for (;;) {
-    const nodes = await observeAll(inputs.targets, talosconfig, facts, endpoints);
+    const nodes = await observeAll(targets, talosconfig, facts, endpoints);
     for (const n of nodes) progress.update(n.address, nodeState(n));
     const cluster = clusterVerdict(nodes);
     const { done, stuck } = verifyDone(nodes, cluster, (n) => applyHint(byAddress.get(n.address) ?? { address: n.address, name: n.name }));
@@ -50,7 +53,7 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
     const finished = done || cluster.kind === 'split' || cluster.kind === 'wrong-cluster' || waited + intervalMs > timeoutMs;
     if (finished) {
       const code = done ? EXIT.OK : cluster.kind === 'split' ? EXIT.REFUSED : EXIT.FAILURE;
-      emit(io, output, { command: 'verify', ok: done, cluster, nodes, stuck, waitedMs: waited }, () => render(nodes, cluster, done ? [] : stuck, done, waited));
+      emit(io, output, { command: 'verify', ok: done, cluster, nodes, sameNode: aliases, stuck, waitedMs: waited }, () => render(nodes, cluster, done ? [] : stuck, done, waited, aliases));
       return code;
     }
     if (cluster.text !== said) progress.note(`cluster: ${cluster.text}`);

@@ -41,7 +41,7 @@ export type NodeConfigRead = { ok: true; config: NodeConfig } | { ok: false; pro
 
 /** machine.install and whether machine.type is set, from the v1alpha1 document (parseMachineConfig proved there is exactly one). */
 function machineSection(text: string): Pick<NodeConfig, 'install' | 'machineTypeSet'> {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, { logLevel: 'error' }); // no YAML warning may quote the config on stderr
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     const js = doc.toJS() as Record<string, unknown> | null;
     if (!js || js.version !== 'v1alpha1' || js.kind !== undefined) continue;

@@ -16,7 +16,7 @@ const KEYS = new Set(['address', 'file', 'name']);
 export function parsePlan(text: string, planPath: string): NodeTarget[] {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parse(text, { logLevel: 'error' }); // no YAML warning quoting the file on stderr
   } catch (e) {
     throw new UsageError(`plan ${planPath} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }

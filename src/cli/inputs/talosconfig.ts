@@ -38,7 +38,8 @@ function stringList(value: unknown, field: string, where: string): string[] {
 export function parseTalosconfig(text: string, path: string, contextFlag?: string): Talosconfig {
   let doc: unknown;
   try {
-    doc = parse(text);
+    // logLevel error: a YAML warning would quote the offending line (the key's, say) on stderr.
+    doc = parse(text, { logLevel: 'error' });
   } catch (e) {
     throw new UsageError(`talosconfig ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -5,6 +5,9 @@ import { observeNode } from './observe.ts';
 import type { Talosconfig } from '../inputs/talosconfig.ts';
 import type { NodeTarget } from '../inputs/target.ts';
 import type { NodeObservation } from '../rules/verdict.ts';
+import { groupSameNodes } from '../rules/same-node.ts';
+import { APID_PORT } from './connect.ts';
+import { servedFingerprints } from './fingerprint.ts';
 
 const DEADLINE_MS = 5_000;
 
@@ -49,4 +52,25 @@ export function nodeState(n: NodeObservation): string {
   if (n.etcdState !== undefined) parts.push(`etcd ${n.etcdState}`);
   if (n.detail) parts.push(n.detail);
   return parts.join(', ');
+}
+
+/** Another address of a node looked at through its first address (the same server certificate answers on both). */
+export interface SameNodeAddress {
+  name: string;
+  address: string;
+  sameNodeAs: string;
+}
+
+/**
+ * The nodes to look at: one address per node. Addresses where the same certificate answers are one node
+ * (rules/same-node.ts); an address that does not answer directly (e.g. reachable only through an endpoint)
+ * stands alone, as nothing proves otherwise.
+ */
+export async function distinctNodes(targets: NodeTarget[]): Promise<{ targets: NodeTarget[]; aliases: SameNodeAddress[] }> {
+  if (targets.length < 2) return { targets, aliases: [] };
+  const { groups } = groupSameNodes(targets, await servedFingerprints(targets.map((t) => t.address), APID_PORT, DEADLINE_MS));
+  return {
+    targets: groups.map((g) => g.primary),
+    aliases: groups.flatMap((g) => g.aliases.map((a) => ({ name: a.name, address: a.address, sameNodeAs: g.primary.address }))),
+  };
 }
