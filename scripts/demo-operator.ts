@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { configRows } from '../src/config-help.ts';
 import { readable } from './demo-format.ts';
 import { DaemonProcess, loopbackDaemonEnv, type LogLine } from '../test/e2e/daemon-process.ts';
 import { simIdentities } from '../test/e2e/cluster-harness.ts';
@@ -21,29 +22,33 @@ function show(title: string, args: string[], r: RunResult): void {
 }
 
 /**
- * The extension runs on workers too (the image is the same): their daemons see no etcd PKI and exit 0, which
- * the final table must show. The harness starts control planes only, so the workers' daemons start here.
+ * Talos starts ext-autobootstrap on every node once it has its config: control planes and workers alike (the
+ * image is the same; a worker's daemon sees no etcd PKI and exits 0, which the final table must show). The
+ * test harness's fast timers (SCAN_TIMEOUT 800ms) are too tight for a loaded machine, so the demo keeps
+ * SCAN_TIMEOUT at its default, as act 1 does.
  */
-function startWorkerDaemons(c: OperatorCluster): DaemonProcess[] {
+function startEveryDaemon(c: OperatorCluster): DaemonProcess[] {
   const controlPlanes = c.nodes.filter((n) => n.type !== 'worker');
-  const workers = c.nodes
-    .filter((n) => n.type === 'worker')
-    .map(
-      (n) =>
-        new DaemonProcess(
-          n.name,
-          loopbackDaemonEnv({
-            quorum: controlPlanes.length,
-            hostRoot: c.sim.hostRoot(n.name) as string,
-            nodeIp: n.ip,
-            subnet: SUBNET,
-            peers: controlPlanes.map((x) => x.ip),
-          }),
-        ),
-    );
-  for (const d of workers) d.onLine((l) => c.sim.node(d.name).appendLog('ext-autobootstrap', JSON.stringify(l)));
-  c.daemons.push(...workers);
-  return workers;
+  const daemons = c.nodes.map((n) => new DaemonProcess(n.name, daemonEnv(c, controlPlanes, n)));
+  // machined keeps each service's output: `talosctl logs ext-autobootstrap` (and verify) read it there.
+  for (const d of daemons) d.onLine((l) => c.sim.node(d.name).appendLog('ext-autobootstrap', JSON.stringify(l)));
+  c.daemons.push(...daemons);
+  const defaults = Object.fromEntries(configRows().map((r) => [r.variable, r.defaultText]));
+  const env = daemons.length > 0 ? daemonEnv(c, controlPlanes) : {};
+  const shortened = Object.entries(env).filter(([k, v]) => TIMERS.includes(k) && defaults[k] !== undefined && defaults[k] !== v);
+  console.log(`  timers shortened for the demo (default in brackets): ${shortened.map(([k, v]) => `${k.replace('TALOS_AUTO_BOOTSTRAP_', '')} ${v} [${defaults[k]}]`).join(', ')}`);
+  return daemons;
+}
+
+/** The variables that set how long the daemon waits; the demo prints those it shortens. */
+const TIMERS = ['SCAN_INTERVAL', 'FOLLOWER_CHECK_INTERVAL', 'PRE_BOOTSTRAP_DELAY', 'MAX_BACKOFF', 'SCAN_TIMEOUT', 'STATE_BUSY_TIMEOUT', 'FAILURE_PAUSE'].map((t) => `TALOS_AUTO_BOOTSTRAP_${t}`);
+
+function daemonEnv(c: OperatorCluster, controlPlanes: { ip: string }[], n: { name: string; ip: string } = c.nodes[0]!): Record<string, string> {
+  return {
+    ...loopbackDaemonEnv({ quorum: controlPlanes.length, hostRoot: c.sim.hostRoot(n.name) as string, nodeIp: n.ip, subnet: SUBNET, peers: controlPlanes.map((x) => x.ip) }),
+    TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '2s',
+    TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: '3s',
+  };
 }
 
 /** `printed`: the demo's console lines so far, checked for secrets with everything act 2 prints. */
@@ -74,7 +79,7 @@ export async function operatorAct(printed: string[] = []): Promise<boolean> {
     show('three at a time, retried with backoff, each seen leaving maintenance', ['apply', ...input, '--parallel', '3', ...retry], apply);
 
     console.log('\n  Talos starts ext-autobootstrap on every node once it has its config (workers exit at once):');
-    const daemons = [...c.startDaemons(), ...startWorkerDaemons(c)];
+    const daemons = startEveryDaemon(c);
     for (const d of daemons) {
       // machined's service runner sees each process end (test/sim/extension-services.ts): exit 0 → Finished.
       void d.exited.then((code) => c.sim.extensionExited(d.name, 'autobootstrap', code));

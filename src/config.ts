@@ -96,13 +96,19 @@ const duration = (opts: { allowZero: boolean }) => {
   };
 };
 
-const durationRange = (minMs: number, maxMs: number) =>
-  makeValidator<number>((input: string) => {
+const durationRange = (minMs: number, maxMs: number) => {
+  const validator = makeValidator<number>((input: string) => {
     const ms = parseDuration(input);
     if (ms === undefined) throw new EnvError('expected a duration such as 10m, 24h or 168h');
     if (ms < minMs || ms > maxMs) throw new EnvError(`must be from ${formatDuration(minMs)} to ${formatDuration(maxMs)}`);
     return ms;
   });
+  return (spec?: Parameters<typeof validator>[0]) => {
+    const made = validator(spec);
+    DURATION_SPECS.add(made);
+    return made;
+  };
+};
 
 const intRange = (min: number, max: number) =>
   makeValidator<number>((input: string) => {

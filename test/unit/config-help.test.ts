@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closestName, editDistance, KNOWN_VARIABLES, loadConfig, unknownVariables } from '../../src/config.ts';
+import { closestName, CONFIG_SPECS, DURATION_SPECS, editDistance, KNOWN_VARIABLES, loadConfig, unknownVariables } from '../../src/config.ts';
 import { CONFIG_TABLE_PATH, configRows, daemonHelp, withFreshTable } from '../../src/config-help.ts';
 import { isSemanticVersion, semanticVersion } from '../../src/version.ts';
 
@@ -22,6 +22,19 @@ describe('help generated from the schema', () => {
     expect(byName.TALOS_AUTO_BOOTSTRAP_DISCOVERY?.defaultText).toBe('members,scan,static');
     expect(byName.LOG_LEVEL?.defaultText).toBe('info');
     expect(byName.TALOS_AUTO_BOOTSTRAP_CA_SOURCE?.choices).toBe('auto, state, socket');
+  });
+
+  test('every duration variable is marked as one, so its default is shown as a duration (not in ms)', () => {
+    for (const name of KNOWN_VARIABLES) {
+      const spec = CONFIG_SPECS[name] as { _parse?: (input: string) => unknown };
+      let parsed: unknown;
+      try {
+        parsed = spec._parse?.('15m');
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed === 900_000) expect(DURATION_SPECS.has(spec), name).toBe(true);
+    }
   });
 
   test('the help names every variable once', () => {
