@@ -5,7 +5,7 @@
 export const clock = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString().slice(11, 19);
 
 /** An etcd ID (uint64 in decimal) as 16 hex digits. */
-export const hexId = (id: string): string => BigInt(id).toString(16).padStart(16, '0');
+export { hexMemberId as hexId } from '../src/model/member-id.ts';
 
 /** A daemon's log message with its Unix boot times shown as clock times (the JSON keeps the exact value). */
 export const readable = (text: string): string => text.replace(/\bbooted (\d{9,10})\b/g, (_, t: string) => `booted ${clock(Number(t))} UTC`);

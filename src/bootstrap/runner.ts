@@ -21,6 +21,7 @@ import type { EtcdView, LocalEtcd, Round } from './talos-view.ts';
 import type { Candidate, NodeIdentity } from '../model/candidate.ts';
 import { SYSTEM_CLOCK, type MonotonicClock } from '../model/clock.ts';
 import { PROCEED_GATE, type AgreementHooks, type BootstrapGate } from './gate.ts';
+import { hexMemberId } from '../model/member-id.ts';
 
 /** What the runner needs from the network; TalosView in the daemon, a fake in tests. */
 export interface RunnerIO {
@@ -352,8 +353,8 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
     const silent = views.filter((v) => !answered.includes(v as EtcdView & { memberIds: string[] })).map((v) => `${v.address} (${v.error ?? 'empty member list'})`);
     if (silent.length === 0) {
       log.info(
-        { event: 'cluster-healthy', role, members: verdict.memberIds, controlPlanes: running },
-        `one etcd cluster with ${verdict.memberIds.length} member(s); control planes running etcd: ${running.join(', ')}`,
+        { event: 'cluster-healthy', role, members: verdict.memberIds.map(hexMemberId), controlPlanes: running },
+        `one etcd cluster with ${verdict.memberIds.length} member(s) (${verdict.memberIds.map(hexMemberId).join(', ')}); control planes running etcd: ${running.join(', ')}`,
       );
       return { exitCode: EXIT.OK, reason: role === 'leader' ? 'bootstrapped' : 'joined' };
     }

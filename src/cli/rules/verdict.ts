@@ -77,7 +77,9 @@ export interface ClusterVerdict {
 export const isControlPlaneRole = (role: string | undefined): boolean => role === 'controlplane' || role === 'init';
 
 /** Member ids as etcdctl and talosctl print them: 16 hex digits. */
-export const hexMemberId = (id: string): string => BigInt(id).toString(16).padStart(16, '0');
+import { hexMemberId } from '../../model/member-id.ts';
+
+export { hexMemberId };
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
