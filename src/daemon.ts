@@ -181,7 +181,7 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   );
 
   // The agreement on the one bootstrapper (docs/agreement.md): its port serves before the first round.
-  const agreement = await startAgreement({ config, log, ca: machineCa, self, selfIdentity: local.identity, hostProc: paths.hostProc });
+  const agreement = await startAgreement({ config, log, ca: machineCa, self, selfIdentity: local.identity, otherAddresses: local.certAddresses, hostProc: paths.hostProc });
   if (!agreement.ok) return agreement.exitCode;
 
   const scanPrefixes = scanPrefixesFor(config, paths, log, self);
