@@ -26,7 +26,7 @@ EXT_VERSION = $(shell $(BUN) scripts/extension/version.ts "$(BUILD_STAMP)")
 IMAGE ?=
 
 .PHONY: all deps build lint test test-unit test-e2e test-extension test-oracle oracle demo clean rootfs image image-push bench-size bench version \
-	seccomp-profile fuzz soak simulate FORCE tools-unit tools-state tools-extension tools-extension-test tools-runc tools-bench
+	seccomp-profile fuzz soak simulate bench-memory FORCE tools-unit tools-state tools-extension tools-extension-test tools-runc tools-bench
 
 all: build
 
@@ -199,6 +199,12 @@ FIRST ?= 1
 VARIANT ?= correct
 simulate: deps
 	$(BUN) test/simulation/run.ts --seeds $(SEEDS) --first $(FIRST) --variant $(VARIANT)
+
+# Memory at rest (bench/memory/memory.ts): RSS of the idle runtime, of each dependency imported alone, of
+# first uses (mTLS handshake, gRPC call), and of the daemon waiting for quorum on a /24 with 1, 5 and 10
+# peers; writes its section of BENCHMARKS.md. Needs root (a private network namespace), about 4 minutes.
+bench-memory: deps build
+	$(BUN) bench/memory/memory.ts
 
 clean:
 	rm -rf dist build .tmp

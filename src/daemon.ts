@@ -181,7 +181,10 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   );
 
   // The agreement on the one bootstrapper (docs/agreement.md): its port serves before the first round.
-  const agreement = await startAgreement({ config, log, ca: machineCa, self, selfIdentity: local.identity, otherAddresses: local.certAddresses, hostProc: paths.hostProc });
+  // Peers reach this node at any address its apid certificate carries (they dial where apid answered them);
+  // the local ones are where the agreement listens. A certSAN that is not local (a VIP elsewhere) is left out.
+  const listenAddresses = local.certAddresses.filter((a) => checkOwnAddress(a, paths, localInterfaces).own);
+  const agreement = await startAgreement({ config, log, ca: machineCa, self, listenAddresses, selfIdentity: local.identity, hostProc: paths.hostProc });
   if (!agreement.ok) return agreement.exitCode;
 
   const scanPrefixes = scanPrefixesFor(config, paths, log, self);

@@ -62,6 +62,19 @@ const imports: [string, string][] = [
   ['src/main.ts imports (daemon + operator), not run', `import * as d from './src/daemon.ts'; import * as o from './src/cli/operator.ts'; (globalThis as any).k = [d, o];`],
 ];
 
+// First use, after the imports: one mTLS handshake (the discovery probe), one gRPC call over mTLS, and one
+// client certificate minted, each against a simulated node in this namespace.
+const probeSim = await TalosSimulator.start({ nodes: [{ name: 'p1', ip: '127.0.142.1', type: 'controlplane' }] });
+const cert = probeSim.clientCertificate({ roles: ['os:reader'], cn: 'bench' });
+const idFile = join(work, 'identity.json');
+writeFileSync(idFile, JSON.stringify({ caPem: probeSim.osCaPem(), certPem: cert.certPem, keyPem: cert.keyPem }));
+const use = (body: string) => `import { readFileSync } from 'node:fs'; const id = JSON.parse(readFileSync(${JSON.stringify(idFile)}, 'utf8'));\n${body}`;
+imports.push(
+  ['src/daemon.ts + one mTLS handshake (probeTls)', use(`import * as d from './src/daemon.ts'; import { probeTls } from './src/discovery/tls-probe.ts'; (globalThis as any).k = [d, await probeTls('127.0.142.1', 50000, id, 2000)];`)],
+  ['src/daemon.ts + one gRPC call over mTLS (SystemStat)', use(`import * as d from './src/daemon.ts'; import { mutualTlsCredentials } from './src/talos/channel.ts'; import { NodeClient } from './src/talos/node-client.ts'; const c = new NodeClient('127.0.142.1', 50000, mutualTlsCredentials('127.0.142.1', id), 2000); (globalThis as any).k = [d, await c.bootTime()]; c.close();`)],
+  ['src/daemon.ts + ten gRPC calls on ten channels, closed', use(`import * as d from './src/daemon.ts'; import { mutualTlsCredentials } from './src/talos/channel.ts'; import { NodeClient } from './src/talos/node-client.ts'; for (let i = 0; i < 10; i++) { const c = new NodeClient('127.0.142.1', 50000, mutualTlsCredentials('127.0.142.1', id), 2000); await c.bootTime(); c.close(); } (globalThis as any).k = d;`)],
+);
+
 const importRows: string[] = [];
 let floor = 0;
 for (const [name, src] of process.env.MEM_DAEMON_ONLY ? [] : imports) {
@@ -100,6 +113,7 @@ async function daemonRss(peersUp: number, sampleAt: number[]): Promise<number[]>
   return out;
 }
 
+await probeSim.stop();
 const daemonRows: string[] = [];
 const AT = [5_000, 30_000];
 for (const peers of [1, 5, 10]) {

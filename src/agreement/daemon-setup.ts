@@ -26,13 +26,22 @@ const SERVER_CERT_TTL_MS = 365 * 24 * 60 * 60 * 1000;
 export type AgreementSetup = { ok: true; agreement: RunnerAgreement; runtime: AgreementRuntime; stop: () => void } | { ok: false; exitCode: ExitCode };
 
 /**
- * `address`: NODE_IP, where this node's agreement server listens and which its server certificate names;
- * `otherAddresses`: the node's other addresses (its apid certificate's), where peers may have verified it:
- * listened on too when they are local; `selfIdentity`: Talos's node identity, this node's name in the agreement.
+ * `self`: NODE_IP; `listenAddresses`: every address a peer may reach this node at (NODE_IP first), where the
+ * agreement server listens and which its server certificate names — peers dial the address this node's apid
+ * answered them at, which on a multi-homed node need not be NODE_IP; `selfIdentity`: Talos's node identity,
+ * this node's name in the agreement.
  */
-export async function startAgreement(o: { config: Config; log: Logger; ca: MachineCA; self: string; selfIdentity: NodeIdentity; otherAddresses?: string[]; hostProc: string }): Promise<AgreementSetup> {
+export async function startAgreement(o: {
+  config: Config;
+  log: Logger;
+  ca: MachineCA;
+  self: string;
+  listenAddresses: readonly string[];
+  selfIdentity: NodeIdentity;
+  hostProc: string;
+}): Promise<AgreementSetup> {
   const { config, log, ca } = o;
-  const address = o.self;
+  const listen = [...new Set([o.self, ...o.listenAddresses])];
   const self = o.selfIdentity;
   const addresses = new Map<NodeIdentity, string>();
   const clusterId = clusterIdOf(ca.certPem);
@@ -86,8 +95,7 @@ export async function startAgreement(o: { config: Config; log: Logger; ca: Machi
     return client;
   }
 
-  const listenOn = [...new Set([address, ...(o.otherAddresses ?? [])])];
-  const serverCert = mintAgreementServer(ca, self, listenOn, new Date(), SERVER_CERT_TTL_MS);
+  const serverCert = mintAgreementServer(ca, self, listen, new Date(), SERVER_CERT_TTL_MS);
   const server = new AgreementServer(
     { caPem: ca.certPem, certPem: serverCert.certPem, keyPem: serverCert.keyPem },
     {
@@ -97,24 +105,16 @@ export async function startAgreement(o: { config: Config; log: Logger; ca: Machi
     },
   );
   try {
-    await server.start(address, config.agreementPort);
+    for (const address of listen) await server.start(address, config.agreementPort);
   } catch (e) {
+    server.stop();
     log.error({ event: 'agreement-port-unavailable', port: config.agreementPort }, `${e instanceof Error ? e.message : String(e)}; set TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT to a free port (the same on every control plane)`);
     return { ok: false, exitCode: EXIT.FAILURE };
-  }
-  // The node's other addresses: peers that verified it there dial it there. One that is not local (a VIP
-  // in certSANs) cannot be bound and is left out.
-  for (const other of listenOn.slice(1)) {
-    try {
-      await server.start(other, config.agreementPort);
-    } catch (e) {
-      log.debug({ event: 'agreement-address-skipped', address: other, reason: e instanceof Error ? e.message : String(e) }, `agreement not served at ${other}`);
-    }
   }
   const s = runtime.status();
   log.info(
     { event: 'agreement-ready', port: config.agreementPort, stateDir: config.stateDir, clusterId, chosen: s.chosen, promised: s.promised },
-    `agreement on ${listenOn.join(', ')} port ${config.agreementPort} as node id ${self} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
+    `agreement on ${listen.join(', ')} port ${config.agreementPort} as node id ${self} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
   );
   const agreement = new RunnerAgreement({
     runtime,

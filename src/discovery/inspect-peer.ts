@@ -106,7 +106,9 @@ export async function inspectPeer(address: string, opts: InspectOptions): Promis
 
   const client = new NodeClient(address, opts.port, opts.credentials(address, tls.fingerprint), opts.timeoutMs);
   try {
-    const [bootTime, typeRes, statusRes, hostname, synced, identityRes, defaultSpec] = await Promise.all([
+    // All at once, the etcd questions too (their answers are dropped for a node that turns out not to be a
+    // control plane): one round trip per node.
+    const [bootTime, typeRes, statusRes, hostname, synced, identityRes, defaultSpec, service, dataDir] = await Promise.all([
       client.bootTime(),
       client.getResource(MACHINE_TYPE),
       client.getResource(MACHINE_STATUS),
@@ -114,6 +116,8 @@ export async function inspectPeer(address: string, opts: InspectOptions): Promis
       timeSynced(client),
       client.getResource(NODE_IDENTITY),
       optionalResource(client, NODE_DEFAULT_ADDRESS),
+      serviceEvidence(client),
+      dataDirEvidence(client),
     ]);
     const typeText = typeof typeRes?.spec === 'string' ? typeRes.spec : 'unknown';
     const machineType = (MACHINE_TYPES as string[]).includes(typeText) ? (typeText as MachineType) : 'unknown';
@@ -125,7 +129,7 @@ export async function inspectPeer(address: string, opts: InspectOptions): Promis
     if (!synced) return { kind: 'rejected', reason: 'time not synced yet (its boot time is not final)', untrusted: false };
     // etcd evidence only where it can matter; a worker has no etcd.
     const etcd: EtcdEvidence = isControlPlaneType(machineType)
-      ? await Promise.all([serviceEvidence(client), dataDirEvidence(client)]).then(([service, dataDir]) => ({ service, dataDir }))
+      ? { service, dataDir }
       : { service: { kind: 'unknown', why: `a ${machineType} runs no etcd` }, dataDir: { kind: 'unknown', why: `a ${machineType} has no etcd data` } };
     const defaultAddress = defaultAddressOf(defaultSpec);
     // 127.0.0.1 is in every node's certificate (apid always serves it); it names none of them.

@@ -48,7 +48,7 @@ async function daemonsBootstrapThenVerify(cluster: OperatorCluster, inputArgs: s
   const status = await cluster.run(['status', ...inputArgs]);
   expect(status.code).toBe(0);
   const rows = status.stdout.trim().split('\n');
-  expect(rows[0]).toMatch(/^NODE\s+ADDRESS\s+ROLE\s+STAGE\s+ETCD\s+MEMBER ID\s+EXT-AUTOBOOTSTRAP$/);
+  expect(rows[0]).toMatch(/^NODE\s+ADDRESS\s+ROLE\s+STAGE\s+ETCD\s+MEMBER ID\s+EXT-AUTOBOOTSTRAP\s+AGREEMENT$/);
   const members = cluster.sim.etcdClusters()[0]?.members ?? [];
   for (const name of ['cp1', 'cp2', 'cp3']) {
     const id = BigInt(members.find((m) => m.node === name)?.id ?? '0').toString(16).padStart(16, '0');

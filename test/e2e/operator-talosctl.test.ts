@@ -142,6 +142,8 @@ describe('talhelper and talosctl inputs', () => {
     const s = await c.run(['status', '--nodes', nodes, '--endpoints', ip(3)]);
     expect(s.code).toBe(0);
     expect(s.stdout).toContain('healthy single cluster: 3 control planes');
+    // The daemons finished after the bootstrap, and their agreement servers with them: said as unknown, never guessed.
+    expect(s.stdout).toMatch(/^agreement: could not be read; unknown on .*connect ECONNREFUSED .*:24450.*a daemon serves it only while it runs/m);
     expect(s.stdout).toMatch(new RegExp(`^${ip(21).replace(/\./g, '\\.')}:50000\\s+${ip(21).replace(/\./g, '\\.')}:50000\\s+same node as ${ip(1).replace(/\./g, '\\.')}:50000$`, 'm'));
     // The operator's calls reached cp1 and cp2 through cp3's apid (its certificate's CN), one-to-one, with the
     // operator's role carried over; none came from the operator's own certificate (CN operator).

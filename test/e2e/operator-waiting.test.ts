@@ -33,3 +33,19 @@ test('verify: waiting control planes with the daemon\'s last lines, the missing 
   expect(j.stuck.find((s) => s.name === `${SUBNET}.3`)?.state).toStartWith(`unreachable (connect ECONNREFUSED ${SUBNET}.3:50000; through endpoint`);
   expect(c.sim.bootstrapCalls()).toHaveLength(0);
 });
+
+test('status: each waiting control plane\'s agreement state, nothing chosen; the powered-off one unknown; exit 1', async () => {
+  const r = await c.run(['status', '--nodes', `${SUBNET}.1,${SUBNET}.2,${SUBNET}.3`, '-o', 'json']);
+  expect(r.code).toBe(1);
+  const j = JSON.parse(r.stdout) as { agreement: { kind: string; text: string }; nodes: { address: string; agreement?: { phase?: string; chosen?: string; error?: string } }[] };
+  expect(j.agreement.kind).toBe('undecided');
+  expect(j.agreement.text).toStartWith(`agreement: no bootstrapper chosen yet (${SUBNET}.1 `);
+  for (const a of [`${SUBNET}.1`, `${SUBNET}.2`]) {
+    const n = j.nodes.find((x) => x.address === a);
+    expect(typeof n?.agreement?.phase).toBe('string');
+    expect(n?.agreement?.chosen).toBeUndefined();
+  }
+  // cp3 is not seen with its config, so it is not asked.
+  expect(j.nodes.find((x) => x.address === `${SUBNET}.3`)?.agreement).toBeUndefined();
+  expect(c.sim.bootstrapCalls()).toHaveLength(0);
+});

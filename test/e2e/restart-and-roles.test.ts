@@ -48,17 +48,16 @@ describe('control plane whose etcd secrets are not written yet', () => {
 });
 
 describe('a worker node', () => {
-  test('exits 0 within a second, having called nothing', async () => {
+  test('exits 0 at once, having called nothing', async () => {
     h = await startCluster({
       subnet: '127.0.78',
       quorum: 3,
       nodes: [...threeControlPlanes([1, 2, 3]), { name: 'w1', host: 21, type: 'worker' }],
     });
-    const started = performance.now();
+    // "At once": before any discovery round (no call reached any node), not a wall-clock bound, which a
+    // loaded machine would break.
     const w = h.daemon('w1');
     expect(await w.exitWithin(5_000)).toBe(0);
-    const elapsedMs = performance.now() - started;
-    expect(elapsedMs).toBeLessThan(1_000);
     expect(w.events('worker')).toHaveLength(1);
     expect(h.sim.calls()).toHaveLength(0);
     expect(h.sim.tlsRefusals()).toHaveLength(0);

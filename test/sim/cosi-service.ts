@@ -73,7 +73,7 @@ async function get(ctx: CallContext, request: Msg): Promise<Msg> {
   const { namespace, type } = readRequest(request);
   const id = String(request.id ?? '');
   checkAccess(ctx, namespace, type);
-  ctx.node.refreshResources();
+  ctx.node.refreshResourcesIfStale();
   const found = ctx.node.resources.get(namespace, type, id);
   if (!found) throw new RpcError(status.NOT_FOUND, `resource ${type}(${namespace}/${id}@undefined) doesn't exist`);
   return { resource: toProto(found) };
@@ -82,7 +82,7 @@ async function get(ctx: CallContext, request: Msg): Promise<Msg> {
 async function list(ctx: CallContext, request: Msg, call: grpc.ServerWritableStream<Msg, Msg>): Promise<void> {
   const { namespace, type } = readRequest(request);
   checkAccess(ctx, namespace, type);
-  ctx.node.refreshResources();
+  ctx.node.refreshResourcesIfStale();
   for (const r of ctx.node.resources.list(namespace, type)) call.write({ resource: toProto(r) });
 }
 

@@ -58,11 +58,11 @@ describe('etcd data directory over MachineService List (os:reader)', () => {
 
 describe('Bootstrap lives in memory until etcd starts', () => {
   test('accepted: Preparing with an empty directory until the process starts, then Running with data', async () => {
-    const s = await start([cp(1)], { etcdStartDelayMs: 300, bootstrapStopVisibleMs: 100 });
+    const s = await start([cp(1)], { etcdStartDelayMs: 1_500, bootstrapStopVisibleMs: 600 });
     const reader = client(s, `${SUBNET}.1`);
     await client(s, `${SUBNET}.1`, ['os:admin']).bootstrap();
     expect(await etcdOf(reader)).toMatchObject({ state: 'Finished', lastEvent: 'Bootstrap requested' });
-    await Bun.sleep(120);
+    await Bun.sleep(650);
     expect(await etcdOf(reader)).toMatchObject({ state: 'Preparing' });
     expect(await dataDir(reader)).toEqual(['.']);
     await s.waitUntil(() => s.node('cp1').etcd.running, 2000, 'etcd running');
@@ -121,5 +121,22 @@ describe('several addresses per node', () => {
     expect((id?.spec as { nodeId: string }).nodeId).toBe(s.node('cp1').nodeId);
     const def = await open.getResource(NODE_DEFAULT_ADDRESS);
     expect((def?.spec as { addresses: string[] }).addresses).toEqual([`${SUBNET}.201/24`]);
+  });
+});
+
+describe('BootTimeout (70 min, scaled)', () => {
+  test('a control plane whose etcd never ran reboots: new boot time, the join loop starts over', async () => {
+    const s = await start([cp(1, { bootTime: 1_700_000_000 })], { joinTimeoutMs: 100, bootTimeoutMs: 300 });
+    await s.waitUntil(() => s.timeline().some((e) => e.kind === 'node-rebooted'), 2000, 'the boot-timeout reboot');
+    expect(s.node('cp1').bootTime).toBeGreaterThan(1_700_000_000);
+    await s.waitUntil(() => s.node('cp1').isUp, 2000, 'back up');
+    const etcd = await etcdOf(client(s, `${SUBNET}.1`));
+    expect(etcd?.state).toBe('Preparing');
+  });
+  test('an accepted Bootstrap releases the boot wait: no reboot', async () => {
+    const s = await start([cp(1)], { bootTimeoutMs: 300, etcdStartDelayMs: 1_000 });
+    await client(s, `${SUBNET}.1`, ['os:admin']).bootstrap();
+    await Bun.sleep(500);
+    expect(s.timeline().some((e) => e.kind === 'node-rebooted')).toBe(false);
   });
 });

@@ -27,6 +27,8 @@ export interface Settings {
   joinTimeoutMs: number;
   /** How long etcd shows Finished "Bootstrap requested" before the bootstrap-mode service replaces it. */
   bootstrapStopVisibleMs: number;
+  /** Talos's BootTimeout (70 min), scaled; see SimulatorOptions.bootTimeoutMs. */
+  bootTimeoutMs: number;
   timeSyncWaitMs: number;
   applyRebootMs: number;
 }
@@ -345,9 +347,21 @@ export class SimNode {
     }
   }
 
+  private refreshedAt = Number.NEGATIVE_INFINITY;
+
   /** Re-derives the COSI resources from the current state (emits Watch events for differences). */
   refreshResources(): void {
     this.resources.sync(nodeResources(this));
+    this.refreshedAt = performance.now();
+  }
+
+  /**
+   * For reads: every state change already refreshes (World.changed); this catches state set directly by a
+   * test, at most `maxAgeMs` late, without re-deriving every resource on every Get (which made each read
+   * cost milliseconds of CPU and a discovery round's nine reads per node slow under load).
+   */
+  refreshResourcesIfStale(maxAgeMs = 20): void {
+    if (performance.now() - this.refreshedAt >= maxAgeMs) this.refreshResources();
   }
 
   appendLog(service: string, line: string): void {

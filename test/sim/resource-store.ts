@@ -31,9 +31,24 @@ export type StoreEvent =
 
 const keyOf = (ns: string, type: string, id: string) => `${ns}\u0000${type}\u0000${id}`;
 
+// Marshalling YAML is most of what re-deriving a node's resources costs; the same spec (by its JSON text,
+// which the native JSON.stringify makes cheap) always marshals the same.
+const yamlCache = new Map<string, string>();
+
 function toYaml(model: ResourceModel): string {
   if (model.raw && typeof model.spec === 'string') return model.spec;
-  return stringify(model.spec, { indent: 4, lineWidth: 0 });
+  let key: string;
+  try {
+    key = JSON.stringify(model.spec) ?? 'undefined';
+  } catch {
+    return stringify(model.spec, { indent: 4, lineWidth: 0 });
+  }
+  const cached = yamlCache.get(key);
+  if (cached !== undefined) return cached;
+  const yaml = stringify(model.spec, { indent: 4, lineWidth: 0 });
+  if (yamlCache.size > 10_000) yamlCache.clear();
+  yamlCache.set(key, yaml);
+  return yaml;
 }
 
 export class ResourceStore {

@@ -72,6 +72,7 @@ export class TalosSimulator implements World {
   private readonly identities = new Map<string, ClusterIdentity>();
   private readonly joinTimers = new Map<SimNode, Timer>();
   private readonly startTimers = new Map<SimNode, Timer>();
+  private readonly bootTimers = new Map<SimNode, Timer>();
   private readonly otherTimers = new Set<Timer>();
   private readonly etcdSecrets = new Map<SimNode, EtcdSecretsFiles>();
   private readonly sockets = new Map<string, MachinedSocketServer>();
@@ -86,6 +87,7 @@ export class TalosSimulator implements World {
       etcdStartDelayMs: options.etcdStartDelayMs ?? 200,
       joinTimeoutMs: options.joinTimeoutMs ?? Number.POSITIVE_INFINITY,
       bootstrapStopVisibleMs: options.bootstrapStopVisibleMs ?? 0,
+      bootTimeoutMs: options.bootTimeoutMs ?? Number.POSITIVE_INFINITY,
       timeSyncWaitMs: options.timeSyncWaitMs ?? 5000,
       applyRebootMs: options.applyRebootMs ?? 300,
     };
@@ -161,7 +163,7 @@ export class TalosSimulator implements World {
     this.stopped = true;
     for (const s of this.sockets.values()) await s.stop();
     this.sockets.clear();
-    for (const t of [...this.joinTimers.values(), ...this.startTimers.values(), ...this.otherTimers]) {
+    for (const t of [...this.joinTimers.values(), ...this.startTimers.values(), ...this.bootTimers.values(), ...this.otherTimers]) {
       clearTimeout(t);
       clearInterval(t);
     }
@@ -616,6 +618,9 @@ export class TalosSimulator implements World {
 
   private cancelTimers(node: SimNode): void {
     this.cancelJoin(node);
+    const b = this.bootTimers.get(node);
+    if (b) clearTimeout(b);
+    this.bootTimers.delete(node);
     const t = this.startTimers.get(node);
     if (t) clearTimeout(t);
     this.startTimers.delete(node);
@@ -627,6 +632,15 @@ export class TalosSimulator implements World {
     if (node.isControlPlane && !node.etcd.dataWritten && node.etcd.bootstrapAcceptedAt === null) node.etcd.preparingSince ??= Date.now();
     node.appendLog('machined', node.isControlPlane && !node.etcd.clusterId ? 'etcd is waiting to join the cluster' : 'boot sequence started');
     this.recorder.emitEvent({ kind: 'node-up', at: new Date(), node: node.name });
+    // The boot sequence waits for etcd; at BootTimeout (constants.go:1021) the boot fails and the node reboots.
+    if (node.isControlPlane && Number.isFinite(this.settings.bootTimeoutMs)) {
+      const t = setTimeout(() => {
+        this.bootTimers.delete(node);
+        if (this.stopped || !node.isUp || node.etcd.running || node.etcd.bootstrapAcceptedAt !== null) return;
+        void this.reboot(node.name);
+      }, this.settings.bootTimeoutMs);
+      this.bootTimers.set(node, t);
+    }
     // A node with etcd data restarts its etcd member; without data it waits to join (scheduleJoins).
     if (node.etcd.clusterId && !node.etcd.running && node.isControlPlane) this.scheduleEtcdStart(node);
   }

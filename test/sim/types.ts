@@ -102,6 +102,11 @@ export interface SimulatorOptions {
   etcdStartDelayMs?: number;
   /** Talos's EtcdJoinTimeout (30 min), scaled: Preparing without data turns Failed after it. Default never. */
   joinTimeoutMs?: number;
+  /**
+   * Talos's BootTimeout (70 min), scaled: a control plane whose etcd is not running this long after it came
+   * up (and that accepted no Bootstrap, which releases the boot wait) fails its boot and reboots. Default never.
+   */
+  bootTimeoutMs?: number;
   /** apid regenerates its certificate this often (Talos: every 12 h, scaled); default never. */
   apidCertRotationMs?: number;
   /** How long etcd shows Finished "Bootstrap requested" after an accepted Bootstrap. Default 0. */

@@ -9,6 +9,8 @@ import { stringify } from 'yaml';
 import { applyOptions } from '../../src/cli/commands/apply.ts';
 import { preflightPolicy, PREFLIGHT_RETRIES } from '../../src/cli/commands/preflight.ts';
 import { verifyOptions } from '../../src/cli/commands/verify.ts';
+import { statusOptions } from '../../src/cli/commands/status.ts';
+import { DEFAULT_AGREEMENT_PORT } from '../../src/config.ts';
 import { FLAGS, OPERATOR_COMMANDS, runOperator, type OperatorCommand } from '../../src/cli/operator.ts';
 import { endpointsOf, loadTalosconfig, parseCommand, resolveInputs } from '../../src/cli/inputs/options.ts';
 import { APPLY_CONFIG_FLAGS, parseTalhelperOutput } from '../../src/cli/inputs/talhelper.ts';
@@ -76,6 +78,10 @@ const CASES: Record<string, Case> = {
   'wait-timeout': (c) => expect(applyOptions(valuesOf(c, ['--wait-timeout', '2m'])).waitTimeoutMs).toBe(120_000),
   timeout: (c) => expect(verifyOptions(valuesOf(c, ['--timeout', '7s'])).timeoutMs).toBe(7000),
   interval: (c) => expect(verifyOptions(valuesOf(c, ['--interval', '2s'])).intervalMs).toBe(2000),
+  'agreement-port': (c) => {
+    expect(statusOptions(valuesOf(c, [])).agreementPort).toBe(DEFAULT_AGREEMENT_PORT);
+    expect(statusOptions(valuesOf(c, ['--agreement-port', '24999'])).agreementPort).toBe(24999);
+  },
 };
 
 describe('every operator flag is honoured', () => {

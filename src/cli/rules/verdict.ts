@@ -1,6 +1,7 @@
 // What verify and status conclude from one look at every node. Pure: observations in, verdicts out.
 // An observation that failed is "unknown", never "not bootstrapped" — the daemon's rule, kept here.
 import { oneCluster } from '../../bootstrap/core/one-cluster.ts';
+import type { AgreementView } from './agreement-summary.ts';
 
 export interface NodeObservation {
   name: string;
@@ -28,6 +29,8 @@ export interface NodeObservation {
   servicesRead?: boolean;
   /** Its last log lines, fetched for control planes waiting for etcd. */
   extLog?: string[];
+  /** Its agreement state (control planes, status only). */
+  agreement?: AgreementView;
 }
 
 /** One etcd member as a control plane's EtcdMemberList shows it. */
