@@ -23,6 +23,8 @@ export const FAST_ENV: Record<string, string> = {
   TALOS_AUTO_BOOTSTRAP_SCAN_TIMEOUT: '800ms',
   TALOS_AUTO_BOOTSTRAP_MAX_BACKOFF: '2s',
   TALOS_AUTO_BOOTSTRAP_FAILURE_PAUSE: '0s',
+  // The chosen node repeats a Bootstrap lost in a reboot after this (5m by default).
+  TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: '3s',
 };
 
 /**
