@@ -152,8 +152,9 @@ var simContract = config.TalosVersion1_13
 // bundle (as n separate `talosctl gen config` runs would), plus DIR/index.json (the list of cluster
 // directories). The simulator (test/sim/generated-clusters.ts) serves cluster i to its i-th cluster group,
 // so groups that must not trust each other get different CAs.
+// The clock is the system's, as talosctl gen config uses, so the CAs are as fresh as the build.
 func generateSimClusters(dir string, n int) error {
-	clock := secrets.NewFixedClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clock := secrets.NewClock()
 
 	var index []string
 

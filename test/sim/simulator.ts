@@ -105,7 +105,9 @@ export class TalosSimulator implements World {
         // Talos's generator's configs unless told otherwise: the n-th group gets the n-th generated cluster.
         const generated = options.clusters?.[group]?.talosConfigs ?? (options.renderedConfigs ? undefined : generatedCluster(this.identities.size));
         if (generated) {
-          identity = identityFromTalosConfigs(generated, identity);
+          // A name or endpoint the test chose stands for `talosctl gen config NAME ENDPOINT` with them.
+          const chosen = options.clusters?.[group] ?? {};
+          identity = { ...identityFromTalosConfigs(generated, identity), ...(chosen.clusterName ? { clusterName: chosen.clusterName } : {}), ...(chosen.controlPlaneEndpoint ? { controlPlaneEndpoint: chosen.controlPlaneEndpoint } : {}) };
           this.generated.set(group, generated);
         }
         this.identities.set(group, identity);
@@ -667,6 +669,8 @@ export class TalosSimulator implements World {
       return talosConfigFor(generated, node.type, extensions, {
         v1alpha1Last: this.options.v1alpha1Last ?? false,
         discovery: this.discoveryEnabled(node.group),
+        clusterName: node.identity.clusterName,
+        controlPlaneEndpoint: node.identity.controlPlaneEndpoint,
       });
     }
     return renderMachineConfig({

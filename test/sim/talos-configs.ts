@@ -79,7 +79,7 @@ export function talosConfigFor(
   configs: TalosGeneratedConfigs,
   type: MachineType,
   extensions: Record<string, string[]>,
-  options: { v1alpha1Last?: boolean; discovery?: boolean } = {},
+  options: { v1alpha1Last?: boolean; discovery?: boolean; clusterName?: string; controlPlaneEndpoint?: string } = {},
 ): string {
   const source = type === 'worker' ? configs.worker : configs.controlplane;
   // Talos's encoder joins documents with "---"; a document left as generated keeps its exact text, a changed
@@ -102,6 +102,18 @@ export function talosConfigFor(
     v1.doc.setIn(['cluster', 'discovery', 'enabled'], false);
     v1.changed = true;
   }
+  // A cluster name or endpoint the test chose: what `talosctl gen config NAME ENDPOINT` would have written
+  // (v1.14 keeps them in KubeClusterConfig, earlier contracts in the v1alpha1 document).
+  const kube = kept.find((d) => d.doc.get('kind') === 'KubeClusterConfig');
+  const set = (v1Path: string[], kubeKey: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const target = v1?.doc.hasIn(v1Path) ? { d: v1, path: v1Path } : kube ? { d: kube, path: [kubeKey] } : undefined;
+    if (!target || target.d.doc.getIn(target.path) === value) return;
+    target.d.doc.setIn(target.path, value);
+    target.d.changed = true;
+  };
+  set(['cluster', 'clusterName'], 'clusterName', options.clusterName);
+  set(['cluster', 'controlPlane', 'endpoint'], 'endpoint', options.controlPlaneEndpoint);
   // Talos writes v1alpha1 first but its loader takes the documents in any order (the v1alpha1Last option).
   const ordered = options.v1alpha1Last ? [...kept.filter((d) => !isV1(d)), ...kept.filter(isV1)] : kept;
   return ordered.map((d) => (d.changed ? d.doc.toString({ indent: 4, lineWidth: 0 }) : d.raw)).join('---\n');
