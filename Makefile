@@ -125,14 +125,15 @@ bench-size: image
 lint: node_modules/.installed
 	$(TSC) --noEmit -p .
 
-test-unit: node_modules/.installed tools-unit
+# The simulator serves Talos-generated machine configs (test/sim/generated-clusters.ts), hence `oracle`.
+test-unit: node_modules/.installed tools-unit oracle
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/unit test/sim test/fuzz test/simulation
 
-test-e2e: node_modules/.installed tools-unit tools-state build
+test-e2e: node_modules/.installed tools-unit tools-state build oracle
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/e2e
 
 # The extension checks run on the real build outputs, so they build the image first.
-test-extension: node_modules/.installed tools-state tools-extension-test tools-runc image
+test-extension: node_modules/.installed tools-state tools-extension-test tools-runc image oracle
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/extension
 
 # --- Talos's own Go code as the test oracle (test/oracle, see its README) ---------------------------------
@@ -143,6 +144,9 @@ ORACLE_GO_MIN := 1.26.5
 ORACLE_DIR := $(XBUILD)/oracle
 ORACLE := $(ORACLE_DIR)/oracle
 ORACLE_CONFIGS := $(ORACLE_DIR)/configs/index.json
+# The simulator's clusters: a cluster group each (test/sim/generated-clusters.ts); the tests use at most two.
+SIM_CLUSTERS := 3
+ORACLE_SIM_CLUSTERS := $(ORACLE_DIR)/sim-clusters/index.json
 
 $(ORACLE): test/oracle/go.mod test/oracle/go.sum $(filter-out %_test.go,$(wildcard test/oracle/*.go))
 	@command -v $(GO) >/dev/null || { echo "test/oracle needs Go >= $(ORACLE_GO_MIN) (Talos's pkg/machinery v1.14.1 requires it); no 'go' found" >&2; exit 1; }
@@ -156,7 +160,11 @@ $(ORACLE): test/oracle/go.mod test/oracle/go.sum $(filter-out %_test.go,$(wildca
 $(ORACLE_CONFIGS): $(ORACLE)
 	rm -rf $(ORACLE_DIR)/configs && $(ORACLE) gen $(ORACLE_DIR)/configs
 
-oracle: $(ORACLE) $(ORACLE_CONFIGS)
+# The clusters the simulator serves, generated once per build of the oracle (not per test run).
+$(ORACLE_SIM_CLUSTERS): $(ORACLE)
+	rm -rf $(ORACLE_DIR)/sim-clusters && $(ORACLE) sim-clusters $(ORACLE_DIR)/sim-clusters $(SIM_CLUSTERS)
+
+oracle: $(ORACLE) $(ORACLE_CONFIGS) $(ORACLE_SIM_CLUSTERS)
 
 test-oracle: node_modules/.installed build oracle
 	$(BUN) test --timeout $(TEST_TIMEOUT_MS) test/oracle
@@ -170,7 +178,7 @@ demo: build
 
 # Not part of test: needs root, creates a private network namespace, takes about 11 minutes and rewrites
 # its section of BENCHMARKS.md. BENCH_QUICK=1 (about 3 minutes) writes build/bench/BENCHMARKS-quick.md instead.
-bench: build tools-bench
+bench: build tools-bench oracle
 	$(BUN) bench/run.ts
 
 # Regenerates containerd's default seccomp profile for the runc tests (needs Go and the Go module proxy; the
@@ -188,7 +196,7 @@ fuzz: deps
 # Soak (bench/soak/soak.ts): one daemon that never reaches quorum for 10000 rounds with client certificates
 # renewed every 20 s; asserts flat RSS, fds, sockets and timers, one log line per renewal; writes its section
 # of BENCHMARKS.md. Not part of test: needs root (a private network namespace), takes about 12 minutes.
-soak: deps
+soak: deps oracle
 	$(BUN) bench/soak/soak.ts
 
 # The agreement's deterministic simulation (test/simulation/README.md): 10,000 seeded schedules per
@@ -203,7 +211,7 @@ simulate: deps
 # Memory at rest (bench/memory/memory.ts): RSS of the idle runtime, of each dependency imported alone, of
 # first uses (mTLS handshake, gRPC call), and of the daemon waiting for quorum on a /24 with 1, 5 and 10
 # peers; writes its section of BENCHMARKS.md. Needs root (a private network namespace), about 4 minutes.
-bench-memory: deps build
+bench-memory: deps build oracle
 	$(BUN) bench/memory/memory.ts
 
 clean:

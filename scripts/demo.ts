@@ -41,7 +41,8 @@ const sim = await TalosSimulator.start({
   hostRootDir: dir,
   joinDelayMs: 1_500,
   etcdStartDelayMs: 500,
-  ...(configs.talosConfigs ? { clusters: { default: { talosConfigs: configs.talosConfigs } } } : {}),
+  // Without `make oracle` (no Go) the demo still runs, on the simulator's own rendered configs.
+  ...(configs.talosConfigs ? { clusters: { default: { talosConfigs: configs.talosConfigs } } } : { renderedConfigs: true }),
 });
 
 console.log('autobootstrap demo: a simulated Talos cluster on loopback, the real daemons on every node');

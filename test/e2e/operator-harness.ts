@@ -51,7 +51,7 @@ export async function startOperatorCluster(subnet: string, nodes: NodeSpec[], si
   const dir = mkdtempSync(join(tmpdir(), 'ab-operator-'));
   const simulator = await TalosSimulator.start({ nodes, hostRootDir: join(dir, 'nodes'), joinDelayMs: 300, applyRebootMs: 200, ...sim });
   mkdirSync(join(dir, 'clusterconfig'), { recursive: true });
-  // The configs an operator would have generated: the simulator's own rendering for each node.
+  // The configs an operator would have generated: what each node holds (Talos's generator's, see test/sim/README.md).
   for (const n of nodes) writeFileSync(join(dir, 'clusterconfig', `${n.name}.yaml`), simulator.node(n.name).machineConfig);
   const admin = simulator.clientCertificate({ roles: ['os:admin'], cn: 'operator' });
   const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -9,12 +9,14 @@ import { controlPlaneCA } from '../../src/pki/machine-ca.ts';
 import { parseMachineConfigBytes } from '../../src/pki/config-bytes.ts';
 import { PkiError } from '../../src/pki/pem.ts';
 import { createClusterIdentity } from '../sim/cluster-identity.ts';
-import { renderMachineConfig } from '../sim/machine-config.ts';
+import { generatedCluster } from '../sim/generated-clusters.ts';
+import { identityFromTalosConfigs } from '../sim/talos-configs.ts';
 import { billionLaughs, check, outcome, RSS_BUDGET_MIB, rssMiB } from './fuzz-run.ts';
 
 const FILE = 'machine-config.test.ts';
-const id = createClusterIdentity('default');
-const CONFIG = renderMachineConfig({ identity: id, type: 'controlplane', hostname: 'cp1', ip: '10.5.0.2' });
+// The seed is a control-plane config Talos's generator wrote (make oracle); the fuzzing breaks it.
+const CONFIG = generatedCluster(0).controlplane;
+const id = identityFromTalosConfigs(generatedCluster(0), createClusterIdentity('default'));
 const SECRETS = [id.machineToken, id.clusterSecret, Buffer.from(id.osCa.talosKeyPem).toString('base64').slice(0, 24), id.osCa.talosKeyPem.split('\n')[1]!.slice(0, 24)];
 
 /** Parse then derive the CA, as the daemon does; only PkiError may come out, and it never quotes a secret. */

@@ -144,3 +144,67 @@ func writeOne(dir string, contract *config.VersionContract, input *generate.Inpu
 
 	return exp, nil
 }
+
+// simContract is the version contract of the simulator's clusters: the simulated nodes report Talos v1.13.0.
+var simContract = config.TalosVersion1_13
+
+// generateSimClusters writes DIR/<i>/{controlplane,worker}.yaml for n clusters, each from its own secrets
+// bundle (as n separate `talosctl gen config` runs would), plus DIR/index.json (the list of cluster
+// directories). The simulator (test/sim/generated-clusters.ts) serves cluster i to its i-th cluster group,
+// so groups that must not trust each other get different CAs.
+// The clock is the system's, as talosctl gen config uses, so the CAs are as fresh as the build.
+func generateSimClusters(dir string, n int) error {
+	clock := secrets.NewClock()
+
+	var index []string
+
+	for i := range n {
+		bundle, err := secrets.NewBundle(clock, simContract)
+		if err != nil {
+			return fmt.Errorf("cluster %d: secrets: %w", i, err)
+		}
+
+		name := fmt.Sprintf("sim-%d", i)
+
+		input, err := generate.NewInput(name, "https://"+name+".autobootstrap.test:6443", kubernetesVersion,
+			generate.WithVersionContract(simContract), generate.WithSecretsBundle(bundle), generate.WithInstallDisk("/dev/sda"))
+		if err != nil {
+			return fmt.Errorf("cluster %d: input: %w", i, err)
+		}
+
+		sub := filepath.Join(dir, name)
+		if err = os.MkdirAll(sub, 0o755); err != nil {
+			return err
+		}
+
+		for _, t := range []machine.Type{machine.TypeControlPlane, machine.TypeWorker} {
+			provider, err := input.Config(t)
+			if err != nil {
+				return fmt.Errorf("cluster %d %s: %w", i, t, err)
+			}
+
+			withService, err := container.New(append(provider.Documents(), autobootstrapDocument())...)
+			if err != nil {
+				return err
+			}
+
+			data, err := withService.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+			if err != nil {
+				return err
+			}
+
+			if err = os.WriteFile(filepath.Join(sub, t.String()+".yaml"), data, 0o600); err != nil {
+				return err
+			}
+		}
+
+		index = append(index, name)
+	}
+
+	data, err := json.MarshalIndent(index, "", "  ")
+	if err != nil {
+		return err
+	}
+
+	return os.WriteFile(filepath.Join(dir, "index.json"), data, 0o644)
+}

@@ -11,6 +11,7 @@ import (
 
 const usage = `usage:
   oracle gen DIR                  write Talos-generated machine configs for every contract (v1.7 onwards) to DIR
+  oracle sim-clusters DIR N       write N Talos-generated clusters (v1.13 contract, a secrets bundle each) for the simulator to DIR
   oracle validate FILE...         load and validate each config as a node does on ApplyConfiguration (JSON lines)
   oracle client SPEC.json         drive a simulated cluster with Talos's client library (JSON report)
 `
@@ -31,6 +32,18 @@ func main() {
 		}
 
 		err = generateAll(os.Args[2])
+	case "sim-clusters":
+		n := 0
+		if len(os.Args) == 4 {
+			_, err = fmt.Sscanf(os.Args[3], "%d", &n)
+		}
+
+		if len(os.Args) != 4 || err != nil || n < 1 {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+
+		err = generateSimClusters(os.Args[2], n)
 	case "validate":
 		err = validateFiles(os.Args[2:], os.Stdout)
 	case "client":

@@ -25,6 +25,7 @@ const USAGE = `usage: bun test/sim/cli.ts [options]
   --bootstrapped         start with an etcd cluster already formed on cp1, every control plane joined
   --no-discovery         cluster discovery disabled (no Members; member list needs Kubernetes endpoints)
   --v1alpha1-last        write the v1alpha1 document after the others in config.yaml
+  --rendered-configs     serve the simulator's own rendered configs, not Talos-generated ones (no \`make oracle\`)
   --json-events          print events as JSON lines instead of readable lines
   --control-stdin        accept commands on stdin: down NODE | up NODE | partition CN [NODE...] | heal [CN...]
 Durations: 500ms, 2s, 1m, or plain milliseconds.`;
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
       bootstrapped: { type: 'boolean' },
       'no-discovery': { type: 'boolean' },
       'v1alpha1-last': { type: 'boolean' },
+      'rendered-configs': { type: 'boolean' },
       'json-events': { type: 'boolean' },
       'control-stdin': { type: 'boolean' },
       help: { type: 'boolean' },
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     clusters: { default: { discovery: !values['no-discovery'] }, other: { discovery: !values['no-discovery'] } },
     ...(values.bootstrapped && cps > 0 ? { bootstrapped: 'cp1' } : {}),
     v1alpha1Last: values['v1alpha1-last'] ?? false,
+    renderedConfigs: values['rendered-configs'] ?? false,
   });
 
   // Credentials an operator (or the demo script) needs to talk to the nodes of each cluster.

@@ -2,10 +2,9 @@
 // multi-document YAML, the v1alpha1 document (4-space indent, keys in Talos's order, PEMs as base64)
 // plus newer-style documents. This is an independent writer of Talos's format, kept here so the
 // project's own parser is tested against something it did not produce.
-// Configs Talos itself generated (test/oracle gen, served with `clusters: { g: { talosConfigs } }`, see
-// talos-configs.ts) are what the demo and test/oracle use; this renderer stays the simulator's default so
-// that test/sim and test/e2e run without Go, and it is the only source of configs Talos would never
-// generate (a control plane without cluster.etcd.ca, the v1alpha1 document last).
+// The simulator serves configs Talos itself generated (generated-clusters.ts, talos-configs.ts); this
+// renderer remains only for configs Talos would never generate (a control plane without cluster.etcd.ca, an
+// init node), for tests of the renderer itself, and for the demo on a machine without Go (renderedConfigs).
 import { stringify } from 'yaml';
 import type { ClusterIdentity } from './cluster-identity.ts';
 import type { MachineType } from './types.ts';

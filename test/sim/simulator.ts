@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { createClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
 import { writeHostRoot } from './host-root.ts';
 import { renderMachineConfig } from './machine-config.ts';
-import { identityFromTalosConfigs, talosConfigFor } from './talos-configs.ts';
+import { generatedCluster } from './generated-clusters.ts';
+import { identityFromTalosConfigs, talosConfigFor, type TalosGeneratedConfigs } from './talos-configs.ts';
 import { SimNode, type Settings, type World } from './node.ts';
 import { MachinedSocketServer } from './machined-socket.ts';
 import { etcdSecretsFor, issueClientCertificate, type ClientCertificateOptions, type EtcdSecretsFiles, type IssuedCertificate } from './pki.ts';
@@ -70,6 +71,8 @@ export class TalosSimulator implements World {
   private readonly options: SimulatorOptions;
   private readonly byName = new Map<string, SimNode>();
   private readonly identities = new Map<string, ClusterIdentity>();
+  /** Each cluster group's Talos-generated configs; none when the simulator renders its own (renderedConfigs). */
+  private readonly generated = new Map<string, TalosGeneratedConfigs>();
   private readonly joinTimers = new Map<SimNode, Timer>();
   private readonly startTimers = new Map<SimNode, Timer>();
   private readonly bootTimers = new Map<SimNode, Timer>();
@@ -99,8 +102,14 @@ export class TalosSimulator implements World {
       let identity = this.identities.get(group);
       if (!identity) {
         identity = createClusterIdentity(group, options.clusters?.[group] ?? {});
-        const generated = options.clusters?.[group]?.talosConfigs;
-        if (generated) identity = identityFromTalosConfigs(generated, identity);
+        // Talos's generator's configs unless told otherwise: the n-th group gets the n-th generated cluster.
+        const generated = options.clusters?.[group]?.talosConfigs ?? (options.renderedConfigs ? undefined : generatedCluster(this.identities.size));
+        if (generated) {
+          // A name or endpoint the test chose stands for `talosctl gen config NAME ENDPOINT` with them.
+          const chosen = options.clusters?.[group] ?? {};
+          identity = { ...identityFromTalosConfigs(generated, identity), ...(chosen.clusterName ? { clusterName: chosen.clusterName } : {}), ...(chosen.controlPlaneEndpoint ? { controlPlaneEndpoint: chosen.controlPlaneEndpoint } : {}) };
+          this.generated.set(group, generated);
+        }
         this.identities.set(group, identity);
       }
       // Earlier nodes booted earlier, a few seconds apart, unless told otherwise.
@@ -653,9 +662,17 @@ export class TalosSimulator implements World {
     if (node.extensions.includes('autobootstrap')) {
       extensions.autobootstrap = [`TALOS_AUTO_BOOTSTRAP_QUORUM_NODES=${cpCount}`, 'LOG_LEVEL=info'];
     }
-    const generated = this.options.clusters?.[node.group]?.talosConfigs;
+    const generated = this.generated.get(node.group);
     // Talos never generates a control plane without cluster.etcd.ca: such a node keeps the rendered config.
-    if (generated && (node.type === 'worker' || node.etcdConfigured)) return talosConfigFor(generated, node.type, extensions);
+    // An init node (deprecated; talosctl gen config writes controlplane.yaml) keeps it too.
+    if (generated && (node.type === 'worker' || (node.type === 'controlplane' && node.etcdConfigured))) {
+      return talosConfigFor(generated, node.type, extensions, {
+        v1alpha1Last: this.options.v1alpha1Last ?? false,
+        discovery: this.discoveryEnabled(node.group),
+        clusterName: node.identity.clusterName,
+        controlPlaneEndpoint: node.identity.controlPlaneEndpoint,
+      });
+    }
     return renderMachineConfig({
       identity: node.identity,
       type: node.type,

@@ -3,10 +3,10 @@
 // config, and each node is served the generated config of its type, so the daemon and the operator commands
 // meet exactly what talosctl gen config writes. The one change is the autobootstrap ExtensionServiceConfig
 // document's environment, set per simulated cluster as an operator would (or the document removed on nodes
-// without the extension). test/sim/machine-config.ts renders configs only where a test needs one Talos would
-// never generate (a control plane without cluster.etcd.ca, a v1alpha1 document placed last, ...).
+// without the extension), cluster.discovery.enabled as the group has it, and with v1alpha1Last the order of the documents. test/sim/machine-config.ts renders
+// configs only where a test needs one Talos would never generate (a control plane without cluster.etcd.ca, ...).
 import { createPrivateKey } from 'node:crypto';
-import { parseAllDocuments, type Document } from 'yaml';
+import { parseAllDocuments, parseDocument, type Document } from 'yaml';
 import { issuerFacts } from '../../src/pki/x509.ts';
 import type { ClusterIdentity } from './cluster-identity.ts';
 import { loadTalosKey, type CertificateAuthority } from './pki.ts';
@@ -75,15 +75,46 @@ export function identityFromTalosConfigs(configs: TalosGeneratedConfigs, base: C
  * The generated config of the node's type, with each ExtensionServiceConfig named in `extensions` given that
  * environment and any other autobootstrap document removed.
  */
-export function talosConfigFor(configs: TalosGeneratedConfigs, type: MachineType, extensions: Record<string, string[]>): string {
+export function talosConfigFor(
+  configs: TalosGeneratedConfigs,
+  type: MachineType,
+  extensions: Record<string, string[]>,
+  options: { v1alpha1Last?: boolean; discovery?: boolean; clusterName?: string; controlPlaneEndpoint?: string } = {},
+): string {
   const source = type === 'worker' ? configs.worker : configs.controlplane;
-  const docs = parseAllDocuments(source) as Document[];
+  // Talos's encoder joins documents with "---"; a document left as generated keeps its exact text, a changed
+  // one is written back as Go's yaml.v3 writes (4-space indent, no folding).
+  const chunks = source.split(/^---\n/m).filter((c) => c.trim() !== '');
+  const docs = chunks.map((raw) => ({ raw, doc: parseDocument(raw), changed: false }));
   const kept = docs.filter((d) => {
-    if (d.get('kind') !== 'ExtensionServiceConfig') return true;
-    const env = extensions[String(d.get('name'))];
+    if (d.doc.get('kind') !== 'ExtensionServiceConfig') return true;
+    const env = extensions[String(d.doc.get('name'))];
     if (!env) return false;
-    d.set('environment', env);
+    d.doc.set('environment', env);
+    d.changed = true;
     return true;
   });
-  return kept.map((d) => d.toString().replace(/^---\n/, '')).join('---\n');
+  // cluster.discovery.enabled as the simulated group has it (an operator's patch, as talosctl gen config
+  // --config-patch would apply it; generate.WithClusterDiscovery is the generator's own switch).
+  const isV1 = (d: { doc: Document }) => d.doc.get('version') === 'v1alpha1' && !d.doc.has('kind');
+  const v1 = kept.find(isV1);
+  if (options.discovery === false && v1) {
+    v1.doc.setIn(['cluster', 'discovery', 'enabled'], false);
+    v1.changed = true;
+  }
+  // A cluster name or endpoint the test chose: what `talosctl gen config NAME ENDPOINT` would have written
+  // (v1.14 keeps them in KubeClusterConfig, earlier contracts in the v1alpha1 document).
+  const kube = kept.find((d) => d.doc.get('kind') === 'KubeClusterConfig');
+  const set = (v1Path: string[], kubeKey: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const target = v1?.doc.hasIn(v1Path) ? { d: v1, path: v1Path } : kube ? { d: kube, path: [kubeKey] } : undefined;
+    if (!target || target.d.doc.getIn(target.path) === value) return;
+    target.d.doc.setIn(target.path, value);
+    target.d.changed = true;
+  };
+  set(['cluster', 'clusterName'], 'clusterName', options.clusterName);
+  set(['cluster', 'controlPlane', 'endpoint'], 'endpoint', options.controlPlaneEndpoint);
+  // Talos writes v1alpha1 first but its loader takes the documents in any order (the v1alpha1Last option).
+  const ordered = options.v1alpha1Last ? [...kept.filter((d) => !isV1(d)), ...kept.filter(isV1)] : kept;
+  return ordered.map((d) => (d.changed ? d.doc.toString({ indent: 4, lineWidth: 0 }) : d.raw)).join('---\n');
 }

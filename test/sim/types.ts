@@ -86,8 +86,9 @@ export interface ClusterGroupOptions {
   discovery?: boolean;
   controlPlaneEndpoint?: string;
   /**
-   * Configs from Talos's own generator (test/oracle gen): the cluster's secrets are theirs and every node
-   * whose control plane has etcd configured is served them (talos-configs.ts).
+   * Configs from Talos's own generator for this group (e.g. test/oracle gen's for one contract), instead of
+   * the group's cluster from build/oracle/sim-clusters: the cluster's secrets are theirs and every worker and
+   * control plane with etcd configured is served them (talos-configs.ts).
    */
   talosConfigs?: TalosGeneratedConfigs;
 }
@@ -123,6 +124,12 @@ export interface SimulatorOptions {
   machinedSockets?: boolean;
   /** Put the v1alpha1 document after the other machine-config documents. */
   v1alpha1Last?: boolean;
+  /**
+   * Serve configs the simulator renders itself (machine-config.ts) instead of Talos-generated ones
+   * (generated-clusters.ts, `make oracle`). Only for the demo on a machine without Go, and for tests that need
+   * a config Talos would never generate; each such use says why.
+   */
+  renderedConfigs?: boolean;
   /** Randomness for endpoint choice (Talos shuffles etcd endpoints); default Math.random. */
   random?: () => number;
 }
