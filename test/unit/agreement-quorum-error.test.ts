@@ -18,20 +18,18 @@ const ids = ['a', 'b', 'c', 'd'];
 const env = { now: 0, wallNow: 0, random: 0.5 };
 
 /** Runs the scenario; `restartDurable` is what each node keeps across its restart (the durable state, or a broken copy). */
-function splitAfterRestart(restartDurable: (d: DurableState) => DurableState): { chosen: Record<string, string | undefined>; refused: number; proposed: boolean } {
+function splitAfterRestart(restartDurable: (d: DurableState) => DurableState): { chosen: Record<string, string | undefined>; proposed: boolean } {
   let st: Record<string, AgreementState> = Object.fromEntries(ids.map((i) => [i, initialState(i, params, EMPTY_DURABLE)]));
   for (const i of ids) st[i] = step(st[i] as AgreementState, { kind: 'view', view: { verified: ids, leads: i === 'a' || i === 'c', seen: 4 } }, env).state;
   expect(ids.every((i) => st[i]?.quorumError !== undefined)).toBe(true);
   // Restart: the volatile state is gone; only what is durable comes back.
   st = Object.fromEntries(ids.map((i) => [i, initialState(i, params, restartDurable((st[i] as AgreementState).durable))]));
   const net: { to: string; m: Message }[] = [];
-  let refused = 0;
   let proposed = false;
   const apply = (i: string, input: Input) => {
     const r = step(st[i] as AgreementState, input, env);
     st[i] = r.state;
     for (const s of r.send) {
-      if (s.message.body.type === 'refused') refused++;
       if (s.message.body.type === 'prepare') proposed = true;
       net.push({ to: s.to, m: s.message });
     }
@@ -44,7 +42,7 @@ function splitAfterRestart(restartDurable: (d: DurableState) => DurableState): {
     const x = net.shift() as { to: string; m: Message };
     apply(x.to, { kind: 'message', message: x.m });
   }
-  return { chosen: Object.fromEntries(ids.map((i) => [i, st[i]?.durable.chosen])), refused, proposed };
+  return { chosen: Object.fromEntries(ids.map((i) => [i, st[i]?.durable.chosen])), proposed };
 }
 
 describe('the quorum error is durable', () => {
