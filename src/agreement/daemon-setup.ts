@@ -56,10 +56,11 @@ export async function startAgreement(o: {
       store: {
         load: () => {
           const loaded = store.load();
-          const placement = checkStatePlacement(config.stateDir, o.hostProc);
-          if (placement.kind === 'wrong-filesystem') throw new PlacementError(placement.message);
-          if (placement.kind === 'unchecked') log.debug({ event: 'state-placement-unchecked', reason: placement.message }, placement.message);
-          else log.info({ event: 'state-placement', mountPoint: placement.mountPoint }, `agreement state in ${config.stateDir}, on the host's ${placement.mountPoint}`);
+          // Unchecked (the host's mount table unreadable) is refused too: carrying on could put promises on
+          // a filesystem a reboot loses. The non-zero exit makes Talos restart the service (untilSuccess).
+          const placement = checkStatePlacement(config.stateDir, o.hostProc, config.hostRoot);
+          if (placement.kind !== 'ok') throw new PlacementError(placement.kind, placement.message);
+          log.info({ event: 'state-placement', mountPoint: placement.mountPoint, fsType: placement.fsType }, `agreement state in ${config.stateDir}, on the host's ${placement.mountPoint} (${placement.fsType})`);
           return loaded;
         },
         save: (d) => store.save(d),
@@ -79,7 +80,7 @@ export async function startAgreement(o: {
       return { ok: false, exitCode: EXIT.REFUSED };
     }
     if (e instanceof PlacementError) {
-      log.error({ event: 'agreement-state-misplaced' }, e.message);
+      log.error({ event: 'agreement-state-misplaced', check: e.kind, stateDir: config.stateDir }, e.message);
       return { ok: false, exitCode: EXIT.FAILURE };
     }
     throw e;
@@ -137,4 +138,11 @@ export async function startAgreement(o: {
   };
 }
 
-class PlacementError extends Error {}
+class PlacementError extends Error {
+  constructor(
+    readonly kind: 'wrong-filesystem' | 'unchecked',
+    message: string,
+  ) {
+    super(message);
+  }
+}

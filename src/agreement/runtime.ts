@@ -42,6 +42,9 @@ export class AgreementRuntime {
   constructor(private readonly o: RuntimeOptions) {
     const durable = o.store.load() ?? EMPTY_DURABLE;
     this.state = initialState(o.self, o.params, durable, o.tunables);
+    if (this.state.quorumError !== undefined) {
+      o.log.error({ event: 'quorum-not-majority', quorum: o.params.quorum, controlPlanes: o.params.controlPlanes, seen: durable.maxSeen }, `${this.state.quorumError} (recorded in this node's agreement state)`);
+    }
     if (durable.chosen !== undefined) {
       o.log.info({ event: 'chosen-known', chosen: durable.chosen, since: durable.chosenAtMs }, `${durable.chosen} is the chosen bootstrapper (from this node's agreement state)`);
     }

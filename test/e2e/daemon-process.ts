@@ -42,10 +42,10 @@ export function loopbackDaemonEnv(o: { quorum: number; nodeIp: string; subnet: s
     TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${o.subnet}.0/24`,
     ...(o.peers?.length ? { TALOS_AUTO_BOOTSTRAP_PEERS: o.peers.join(',') } : {}),
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
-    // The agreement's state: one directory per node, next to (never inside) its host root, so a restarted
-    // daemon finds its state again. Without a host root the daemon runs in its container, where the spec's
-    // mount serves the default /var/lib/autobootstrap.
-    ...(o.hostRoot ? { TALOS_AUTO_BOOTSTRAP_STATE_DIR: `${o.hostRoot.replace(/\/+$/, '')}.agreement-state` } : {}),
+    // The agreement's state: the default, <host root>/var/lib/autobootstrap, one directory per node that a
+    // restarted daemon finds again. The host root's host/proc/1/mountinfo (test/sim/host-root.ts) has EPHEMERAL
+    // (xfs) on /var, so the daemon's placement check passes as on a booted node. Without a host root the
+    // daemon runs in its container, where the spec's mount serves the same path.
   };
 }
 

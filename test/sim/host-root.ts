@@ -1,6 +1,6 @@
 // The host-root fixture tree of one simulated node: what the daemon sees through
 // TALOS_AUTO_BOOTSTRAP_HOST_ROOT. Files are written in the formats Talos and the kernel produce.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EtcdSecretsFiles } from './pki.ts';
 
@@ -78,6 +78,30 @@ export function renderFibTrie(addresses: string[]): string {
   return `Main:\n  +-- 0.0.0.0/0 3 0 5\n${leaf('0.0.0.0', '/0 universe UNICAST')}Local:\n  +-- 0.0.0.0/0 3 0 5\n${leaf('127.0.0.0', '/8 host LOCAL')}${leaf('127.0.0.1', '/32 host LOCAL')}${locals}`;
 }
 
+/**
+ * The host PID 1's /proc/1/mountinfo on a booted Talos node (proc_pid_mountinfo(5)): the read-only squashfs
+ * root, and EPHEMERAL (xfs) mounted over /var, as Talos mounts it in the boot sequence's "ephemeral" phase
+ * (internal/app/machined/pkg/runtime/v1alpha1/v1alpha1_sequencer.go, MountEphemeralPartition). `varDevice`
+ * is the major:minor of the fixture tree's own filesystem, so the daemon's device comparison sees the state
+ * directory (under the fixture's var/) on "the host's /var".
+ */
+export function renderMountInfo(varDevice: { major: number; minor: number }): string {
+  return [
+    '22 1 7:0 / / ro,relatime shared:1 - squashfs /dev/loop0 ro,errors=continue',
+    '23 22 0:5 / /dev rw,nosuid,relatime shared:2 - devtmpfs devtmpfs rw,size=4010056k,nr_inodes=1002514,mode=755',
+    '24 22 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:3 - proc proc rw',
+    '25 22 0:23 / /system rw,relatime shared:4 - tmpfs tmpfs rw,mode=755',
+    `41 22 ${varDevice.major}:${varDevice.minor} / /var rw,relatime shared:20 - xfs /dev/vda6 rw,attr2,inode64,logbufs=8,logbsize=32k,noquota`,
+    '',
+  ].join('\n');
+}
+
+/** glibc's major/minor of a 64-bit dev_t. */
+function deviceOf(path: string): { major: number; minor: number } {
+  const dev = statSync(path, { bigint: true }).dev;
+  return { major: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n)), minor: Number((dev & 0xffn) | ((dev >> 12n) & 0xffffff00n)) };
+}
+
 export interface HostRootContent {
   bootTime: number;
   /** Every address of the node, for /proc/net/fib_trie; default the route's address only. */
@@ -97,6 +121,7 @@ export function writeHostRoot(root: string, content: HostRootContent): void {
     writeFileSync(path, text, { mode });
   };
   put('host/proc/stat', renderProcStat(content.bootTime));
+  put('host/proc/1/mountinfo', renderMountInfo(deviceOf(join(root, 'host/proc'))));
   put('host/proc/net/route', renderRouteTable(content.route));
   put('host/proc/net/fib_trie', renderFibTrie(content.localAddresses ?? [content.route.ip]));
 

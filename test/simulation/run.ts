@@ -3,9 +3,39 @@
 //   bun test/simulation/run.ts --seed 1234 [--variant ...]    replays one seed with its trace
 import { failed, LIVENESS_BOUND_MS, runMany, runScenario, scenarioFor, type Variant } from './world.ts';
 
+const USAGE = `usage: bun test/simulation/run.ts [--seeds N] [--first N] [--variant V]
+       bun test/simulation/run.ts --seed N [--variant V]
+  --seeds N    how many schedules to run (default 10000)
+  --first N    the first seed (default 1)
+  --seed N     replay one seed and print its trace
+  --variant V  correct (default), forgetful-acceptor, minority-quorum or no-agreement
+exit 0: every schedule safe and live; 1: a failure (the seeds are printed with a replay command); 2: bad arguments`;
+
+const FLAGS = ['seeds', 'first', 'seed', 'variant'];
+const given = new Map<string, string>();
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i] as string;
+  if (a === '--help' || a === '-h') {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const name = a.startsWith('--') ? a.slice(2) : undefined;
+  if (name === undefined || !FLAGS.includes(name)) {
+    console.error(`unknown argument ${a}; valid: --seeds, --first, --seed, --variant, --help`);
+    process.exit(2);
+  }
+  const value = argv[i + 1];
+  if (value === undefined || (name !== 'variant' && !/^[0-9]+$/.test(value))) {
+    console.error(`--${name} needs ${name === 'variant' ? 'a variant' : 'a whole number'}, not ${value ?? 'nothing'}`);
+    process.exit(2);
+  }
+  given.set(name, value);
+  i++;
+}
+
 function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+  return given.get(name);
 }
 
 const variant = (arg('variant') ?? 'correct') as Variant;

@@ -3,7 +3,7 @@
 // knows exactly what must reach disk before a reply leaves.
 import type { Ballot } from './ballot.ts';
 import type { AcceptedValue } from './messages.ts';
-import type { AgreementParams } from './params.ts';
+import { quorumTooSmall, type AgreementParams } from './params.ts';
 
 /** What an acceptor must never forget. Written to disk before any message that depends on it is sent. */
 export interface DurableState {
@@ -17,6 +17,12 @@ export interface DurableState {
   chosenAtMs: number | undefined;
   /** This node called Bootstrap, and Talos may have accepted it (only ever true on the chosen node). */
   bootstrapIssued: boolean;
+  /**
+   * The most distinct control planes of this cluster seen in one view, recorded once that count proved q is
+   * not a majority (2q or more); absent (0) until then. Durable so that the quorum error survives restarts:
+   * re-evaluated with the current q and N at every start, so raising q clears it.
+   */
+  maxSeen?: number;
 }
 
 export const EMPTY_DURABLE: DurableState = { promised: undefined, accepted: undefined, chosen: undefined, chosenAtMs: undefined, bootstrapIssued: false };
@@ -63,7 +69,10 @@ export interface AgreementState {
   /** Consecutive failed attempts, for the backoff. */
   failures: number;
   view: View | undefined;
-  /** Set once 2q or more control planes were seen (or q < floor(N/2)+1): never propose or bootstrap. */
+  /**
+   * Set once 2q or more control planes were seen (or q < floor(N/2)+1), and at start from `durable.maxSeen`:
+   * never propose, promise, accept or bootstrap.
+   */
   quorumError: string | undefined;
   /** Peers that acknowledged the outcome, and when it was last sent to the others. */
   chosenAcked: string[];
@@ -80,7 +89,8 @@ export function initialState(self: string, params: AgreementParams, durable: Dur
     maxRound: Math.max(durable.promised?.round ?? 0, durable.accepted?.ballot.round ?? 0),
     failures: 0,
     view: undefined,
-    quorumError: undefined,
+    // Only a recorded count brings the error back; a q below a majority of N is found on the first view.
+    quorumError: durable.maxSeen ? quorumTooSmall(params.quorum, params.controlPlanes, durable.maxSeen) : undefined,
     chosenAcked: [],
     chosenSentAt: undefined,
   };

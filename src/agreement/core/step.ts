@@ -113,12 +113,12 @@ function seeRound(ctx: Ctx, b: Ballot | undefined): void {
 function onView(ctx: Ctx, view: View): void {
   update(ctx, { view });
   const { quorum, controlPlanes } = ctx.state.params;
-  if (ctx.state.quorumError === undefined) {
-    const error = quorumTooSmall(quorum, controlPlanes, view.seen);
-    if (error !== undefined) {
-      update(ctx, { quorumError: error, proposer: { kind: 'idle' } });
-      log(ctx, 'error', 'quorum-not-majority', error, { quorum, controlPlanes, seen: view.seen });
-    }
+  const error = quorumTooSmall(quorum, controlPlanes, view.seen);
+  // The count that proves the error is durable: a restart must not forget it (docs/agreement.md).
+  if (quorumTooSmall(quorum, undefined, view.seen) !== undefined && view.seen > (ctx.state.durable.maxSeen ?? 0)) updateDurable(ctx, { maxSeen: view.seen });
+  if (ctx.state.quorumError === undefined && error !== undefined) {
+    update(ctx, { quorumError: error, proposer: { kind: 'idle' } });
+    log(ctx, 'error', 'quorum-not-majority', error, { quorum, controlPlanes, seen: view.seen });
   }
   maybeAnnounce(ctx);
   maybePropose(ctx);
@@ -175,8 +175,20 @@ function onMessage(ctx: Ctx, m: Message): void {
 
 // --- acceptor ----------------------------------------------------------------------------------------
 
+/**
+ * An acceptor that knows q is not a majority takes no part: its promise or acceptance could complete one of
+ * two disjoint quorums. The proposer logs the refusal and gets no quorum from it.
+ */
+function refuseOnQuorumError(ctx: Ctx, from: string): boolean {
+  const error = ctx.state.quorumError;
+  if (error === undefined || from === ctx.state.self) return error !== undefined;
+  sendTo(ctx, from, { type: 'refused', reason: `this node never promises or accepts: ${error}` });
+  return true;
+}
+
 function onPrepare(ctx: Ctx, from: string, ballot: Ballot): void {
   seeRound(ctx, ballot);
+  if (refuseOnQuorumError(ctx, from)) return;
   const d = ctx.state.durable;
   if (d.chosen !== undefined) return sendTo(ctx, from, { type: 'chosen', value: d.chosen });
   if (compareBallots(ballot, d.promised) < 0) return sendTo(ctx, from, { type: 'nack', ballot, promised: d.promised as Ballot });
@@ -186,6 +198,7 @@ function onPrepare(ctx: Ctx, from: string, ballot: Ballot): void {
 
 function onAccept(ctx: Ctx, from: string, ballot: Ballot, value: string): void {
   seeRound(ctx, ballot);
+  if (refuseOnQuorumError(ctx, from)) return;
   const d = ctx.state.durable;
   if (d.chosen !== undefined) return sendTo(ctx, from, { type: 'chosen', value: d.chosen });
   if (compareBallots(ballot, d.promised) < 0) return sendTo(ctx, from, { type: 'nack', ballot, promised: d.promised as Ballot });

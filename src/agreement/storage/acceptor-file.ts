@@ -86,6 +86,8 @@ interface SerialDurable {
   chosen: string | null;
   chosenAtMs: number | null;
   bootstrapIssued: boolean;
+  /** Added after the first release of format 1; a file without it loads as 0 (no quorum error recorded). */
+  maxSeen?: number;
 }
 
 function checksum(body: string): string {
@@ -93,7 +95,7 @@ function checksum(body: string): string {
 }
 
 function toSerial(d: DurableState): SerialDurable {
-  return { promised: d.promised ?? null, accepted: d.accepted ?? null, chosen: d.chosen ?? null, chosenAtMs: d.chosenAtMs ?? null, bootstrapIssued: d.bootstrapIssued };
+  return { promised: d.promised ?? null, accepted: d.accepted ?? null, chosen: d.chosen ?? null, chosenAtMs: d.chosenAtMs ?? null, bootstrapIssued: d.bootstrapIssued, maxSeen: d.maxSeen ?? 0 };
 }
 
 function isBallot(x: unknown): x is { round: number; proposer: string } {
@@ -107,7 +109,9 @@ function fromSerial(s: SerialDurable): DurableState | undefined {
   if (s.chosen !== null && typeof s.chosen !== 'string') return undefined;
   if (s.chosenAtMs !== null && typeof s.chosenAtMs !== 'number') return undefined;
   if (typeof s.bootstrapIssued !== 'boolean') return undefined;
-  return { promised: s.promised ?? undefined, accepted: s.accepted ?? undefined, chosen: s.chosen ?? undefined, chosenAtMs: s.chosenAtMs ?? undefined, bootstrapIssued: s.bootstrapIssued };
+  if (s.maxSeen !== undefined && !(Number.isSafeInteger(s.maxSeen) && s.maxSeen >= 0)) return undefined;
+  const durable: DurableState = { promised: s.promised ?? undefined, accepted: s.accepted ?? undefined, chosen: s.chosen ?? undefined, chosenAtMs: s.chosenAtMs ?? undefined, bootstrapIssued: s.bootstrapIssued };
+  return s.maxSeen ? { ...durable, maxSeen: s.maxSeen } : durable;
 }
 
 /**
