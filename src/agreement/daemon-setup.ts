@@ -105,17 +105,33 @@ export async function startAgreement(o: {
       refused: (peer, reason) => log.warn({ event: 'agreement-caller-refused', peer, reason }, `agreement message from ${peer} refused: ${reason}`),
     },
   );
+  // NODE_IP must serve; another address of the certificate is served where it can be. One that another node
+  // also carries (a VIP, a shared certSAN) may already be taken, and peers never name a node by such an
+  // address (src/discovery/merge-identities.ts), so failing there loses nothing.
+  const served: string[] = [];
   try {
-    for (const address of listen) await server.start(address, config.agreementPort);
+    await server.start(o.self, config.agreementPort);
+    served.push(o.self);
   } catch (e) {
     server.stop();
     log.error({ event: 'agreement-port-unavailable', port: config.agreementPort }, `${e instanceof Error ? e.message : String(e)}; set TALOS_AUTO_BOOTSTRAP_AGREEMENT_PORT to a free port (the same on every control plane)`);
     return { ok: false, exitCode: EXIT.FAILURE };
   }
+  for (const address of listen.filter((a) => a !== o.self)) {
+    try {
+      await server.start(address, config.agreementPort);
+      served.push(address);
+    } catch (e) {
+      log.warn(
+        { event: 'agreement-address-unavailable', address, port: config.agreementPort },
+        `${e instanceof Error ? e.message : String(e)}; agreement messages reach this node at ${served.join(', ')} only (an address another node also carries, such as a VIP, is never a node's address)`,
+      );
+    }
+  }
   const s = runtime.status();
   log.info(
     { event: 'agreement-ready', port: config.agreementPort, stateDir: config.stateDir, clusterId, chosen: s.chosen, promised: s.promised },
-    `agreement on ${listen.join(', ')} port ${config.agreementPort} as node id ${self} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
+    `agreement on ${served.join(', ')} port ${config.agreementPort} as node id ${self} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
   );
   const agreement = new RunnerAgreement({
     runtime,
