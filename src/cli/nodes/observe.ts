@@ -6,6 +6,7 @@ import type { NodeClient } from '../../talos/node-client.ts';
 import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE } from '../../talos/resources.ts';
 import { secureClient, shortTransportError } from './connect.ts';
 import { identifyNode, type TrustedCa } from './identify-node.ts';
+import { clientCertificateProblem } from '../rules/client-credentials.ts';
 import type { NodeTarget } from '../inputs/target.ts';
 import type { NodeObservation } from '../rules/verdict.ts';
 
@@ -82,6 +83,9 @@ export async function observeNode(target: NodeTarget, options: ObserveOptions): 
     // Configured with its config file's OS CA, which is not the talosconfig's: the talosconfig is another cluster's.
     return { ...base, reach: 'other-ca', detail: `${probe.detail}, not to the talosconfig's CA: the talosconfig is for another cluster (${secureError ?? 'its credentials were refused'})` };
   }
+  // Refused by a node of the talosconfig's own cluster: the talosconfig may show why (expired, wrong EKU, another cluster's crt).
+  const credentials = options.identity ? clientCertificateProblem(options.identity, new Date()) : undefined;
+  if (credentials) return { ...base, reach: 'configured', detail: `has its config (${probe.detail}) but refused the talosconfig credentials: ${credentials.problem}`, credentials };
   const why = options.identity
     ? `has its config (${probe.detail}) but refused the talosconfig credentials (${secureError ?? 'unknown error'})`
     : `has its config (${probe.detail}); give --talosconfig to look closer`;

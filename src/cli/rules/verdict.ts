@@ -28,6 +28,11 @@ export interface NodeObservation {
   servicesRead?: boolean;
   /** Its last log lines, fetched for control planes waiting for etcd. */
   extLog?: string[];
+  /**
+   * The node has its config (its certificate chains to the talosconfig's CA) but refused the talosconfig's
+   * client certificate, and the talosconfig itself shows why (rules/client-credentials.ts).
+   */
+  credentials?: { problem: string; fix: string };
 }
 
 /** One etcd member as a control plane's EtcdMemberList shows it. */
@@ -89,6 +94,8 @@ function unseenProblem(n: NodeObservation): string | undefined {
       return `cannot tell what it is (${n.detail ?? 'no detail'})`;
     case 'other-ca':
       return `answers with a certificate of another CA than the talosconfig's (${n.detail ?? 'no detail'})`;
+    case 'configured':
+      return n.credentials ? `refused the talosconfig's credentials: ${n.credentials.problem}; fix: ${n.credentials.fix}` : undefined;
     default:
       return undefined;
   }
@@ -231,6 +238,7 @@ export function stuckReason(n: NodeObservation, cluster: ClusterKind, applyHint:
   if (n.reach === 'unknown' || n.reach === 'other-ca') {
     return { ...base, state: `cannot tell what it is (${n.detail ?? 'no detail'})`, next: `check that ${n.address} is a node of this cluster and that the talosconfig is this cluster's: talosctl -n ${n.address} version` };
   }
+  if (n.credentials) return { ...base, state: `has its config, but refused the talosconfig's credentials: ${n.credentials.problem}`, next: n.credentials.fix };
   if (n.stage !== 'booting' && n.stage !== 'running') {
     return { ...base, state: `stage ${n.stage ?? 'unknown'}${n.detail ? ` (${n.detail})` : ''}`, next: 'watch the node: talosctl dmesg -n ' + n.address };
   }
