@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { applyOptions } from '../../src/cli/commands/apply.ts';
 import { preflightPolicy, PREFLIGHT_RETRIES } from '../../src/cli/commands/preflight.ts';
 import { verifyOptions } from '../../src/cli/commands/verify.ts';
+import { callTimeoutMs } from '../../src/cli/nodes/cluster-view.ts';
 import { FLAGS, OPERATOR_COMMANDS, runOperator, type OperatorCommand } from '../../src/cli/operator.ts';
 import { endpointsOf, loadTalosconfig, parseCommand, resolveInputs } from '../../src/cli/inputs/options.ts';
 import { APPLY_CONFIG_FLAGS, parseTalhelperOutput } from '../../src/cli/inputs/talhelper.ts';
@@ -76,6 +77,11 @@ const CASES: Record<string, Case> = {
   'wait-timeout': (c) => expect(applyOptions(valuesOf(c, ['--wait-timeout', '2m'])).waitTimeoutMs).toBe(120_000),
   timeout: (c) => expect(verifyOptions(valuesOf(c, ['--timeout', '7s'])).timeoutMs).toBe(7000),
   interval: (c) => expect(verifyOptions(valuesOf(c, ['--interval', '2s'])).intervalMs).toBe(2000),
+  'call-timeout': (c) => {
+    expect(callTimeoutMs(valuesOf(c, []))).toBe(5000);
+    expect(callTimeoutMs(valuesOf(c, ['--call-timeout', '20s']))).toBe(20_000);
+    expect(() => callTimeoutMs(valuesOf(c, ['--call-timeout', 'slow']))).toThrow('--call-timeout "slow" is not a duration');
+  },
 };
 
 describe('every operator flag is honoured', () => {

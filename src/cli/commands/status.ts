@@ -1,8 +1,8 @@
 // autobootstrap status: one table of the cluster now and a one-line verdict, with every node that keeps it
 // from being healthy named with the reason. Only "healthy" exits 0 (see verdictExitCode).
 import type { ExitCode } from '../../exit-codes.ts';
-import { configFacts, DEADLINE_MS, distinctNodes, observeAll } from '../nodes/cluster-view.ts';
-import { CONFIGURED_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { callTimeoutMs, configFacts, distinctNodes, observeAll } from '../nodes/cluster-view.ts';
+import { CONFIGURED_FLAGS, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { table, type Io } from '../render/report.ts';
 import { problemLines } from '../render/verdict-text.ts';
@@ -34,7 +34,7 @@ export async function runStatus(args: string[], io: Io, ctx: Omit<InputContext, 
   const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
   // One node behind several addresses is looked at once (its other addresses are named as it).
   const { targets, aliases } = await distinctNodes(inputs.targets);
-  const nodes = await observeAll(targets, talosconfig, configFacts(inputs.targets), endpoints, durationFlag(values, 'call-timeout', DEADLINE_MS, 1));
+  const nodes = await observeAll(targets, talosconfig, configFacts(inputs.targets), endpoints, callTimeoutMs(values));
   const cluster = clusterVerdict(nodes);
   const code = verdictExitCode(cluster.kind);
   emit(io, output, { command: 'status', ok: code === 0, cluster, nodes, sameNode: aliases }, () => {

@@ -2,7 +2,7 @@
 // plane is a member of ONE etcd cluster. Stuck nodes are named with their state and the next step.
 import { EXIT, type ExitCode } from '../../exit-codes.ts';
 import { formatDuration } from '../../util/duration.ts';
-import { applyHint, configFacts, DEADLINE_MS, distinctNodes, nodeState, observeAll, type SameNodeAddress } from '../nodes/cluster-view.ts';
+import { applyHint, callTimeoutMs, configFacts, distinctNodes, nodeState, observeAll, type SameNodeAddress } from '../nodes/cluster-view.ts';
 import { CONFIGURED_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import type { FlagValues } from '../inputs/flags.ts';
@@ -50,7 +50,7 @@ export function verifyOptions(values: FlagValues): { timeoutMs: number; interval
 export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'> & { env: Record<string, string | undefined> }): Promise<ExitCode> {
   const { values, output } = parseCommand(args, VERIFY_FLAGS);
   const { timeoutMs, intervalMs } = verifyOptions(values);
-  const callTimeoutMs = durationFlag(values, 'call-timeout', DEADLINE_MS, 1);
+  const callTimeout = callTimeoutMs(values);
   const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
   const facts = configFacts(inputs.targets);
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
@@ -65,7 +65,7 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   let previous: NodeObservation[] | undefined;
   let previousHealthy = false;
   for (;;) {
-    const nodes = await observeAll(targets, talosconfig, facts, endpoints, callTimeoutMs);
+    const nodes = await observeAll(targets, talosconfig, facts, endpoints, callTimeout);
     for (const n of nodes) progress.update(n.address, nodeState(n));
     const cluster = clusterVerdict(nodes);
     const { done: healthyNow, stuck: stuckNow } = verifyDone(nodes, cluster, (n) => applyHint(byAddress.get(n.address) ?? { address: n.address, name: n.name }));

@@ -1,5 +1,7 @@
 // One look at every node, shared by verify and status.
 import type { TrustedCa } from './identify-node.ts';
+import type { FlagValues } from '../inputs/flags.ts';
+import { durationFlag } from '../inputs/options.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { observeNode } from './observe.ts';
 import type { Talosconfig } from '../inputs/talosconfig.ts';
@@ -11,6 +13,11 @@ import { servedFingerprints } from './fingerprint.ts';
 
 /** Each call's deadline when the command takes no --call-timeout (ms). */
 export const DEADLINE_MS = 5_000;
+
+/** --call-timeout in ms (verify, status); throws UsageError on a value that is not a duration. */
+export function callTimeoutMs(values: FlagValues): number {
+  return durationFlag(values, 'call-timeout', DEADLINE_MS, 1);
+}
 
 /** What the config files say, for nodes that cannot say it themselves yet. */
 export interface ConfigFacts {
