@@ -58,8 +58,8 @@ describe('a node flapping during verify', () => {
       // Progress showed cp2 in both states as it happened.
       expect(r.stderr).toContain(`${CPS[1]}: running, etcd Preparing`);
       expect(r.stderr.split('\n').filter((l) => l.includes(`${CPS[1]}: running, etcd Running`)).length).toBeGreaterThanOrEqual(1);
-      // The first look was healthy: a verify that trusted one look would have exited 0 here.
-      expect(r.stderr.split('\n').find((l) => l.includes('cluster: '))).toContain('cluster: healthy single cluster');
+      // Some look was healthy (usually the first): a verify that trusted one look would have exited 0 there.
+      expect(r.stderr).toContain('cluster: healthy single cluster');
 
       const j = await c.run(['verify', '--nodes', ALL, '--timeout', '2s', '--interval', '400ms', '-o', 'json']);
       expect(j.code).toBe(1);
