@@ -11,6 +11,7 @@ import { preflightPolicy, PREFLIGHT_RETRIES } from '../../src/cli/commands/prefl
 import { verifyOptions } from '../../src/cli/commands/verify.ts';
 import { statusOptions } from '../../src/cli/commands/status.ts';
 import { DEFAULT_AGREEMENT_PORT } from '../../src/config.ts';
+import { callTimeoutMs } from '../../src/cli/nodes/cluster-view.ts';
 import { FLAGS, OPERATOR_COMMANDS, runOperator, type OperatorCommand } from '../../src/cli/operator.ts';
 import { endpointsOf, loadTalosconfig, parseCommand, resolveInputs } from '../../src/cli/inputs/options.ts';
 import { APPLY_CONFIG_FLAGS, parseTalhelperOutput } from '../../src/cli/inputs/talhelper.ts';
@@ -81,6 +82,11 @@ const CASES: Record<string, Case> = {
   'agreement-port': (c) => {
     expect(statusOptions(valuesOf(c, [])).agreementPort).toBe(DEFAULT_AGREEMENT_PORT);
     expect(statusOptions(valuesOf(c, ['--agreement-port', '24999'])).agreementPort).toBe(24999);
+  },
+  'call-timeout': (c) => {
+    expect(callTimeoutMs(valuesOf(c, []))).toBe(5000);
+    expect(callTimeoutMs(valuesOf(c, ['--call-timeout', '20s']))).toBe(20_000);
+    expect(() => callTimeoutMs(valuesOf(c, ['--call-timeout', 'slow']))).toThrow('--call-timeout "slow" is not a duration');
   },
 };
 

@@ -33,6 +33,7 @@ export const CONFIGURED_FLAGS: FlagSpec[] = [
   { name: 'talosconfig', kind: 'string', help: 'talosconfig path (default $TALOSCONFIG, then ~/.talos/config)' },
   { name: 'context', kind: 'string', help: 'talosconfig context (default: its current context)' },
   { name: 'endpoints', short: 'e', kind: 'list', help: "endpoints that proxy to the nodes (default: the talosconfig context's; none: each node directly)" },
+  { name: 'call-timeout', kind: 'string', help: 'deadline of each call to a node; raise it on a slow network', default: '5s' },
 ];
 
 /** Every flag some command takes (for tests that parse input without a command). */

@@ -1,5 +1,7 @@
 // One look at every node, shared by verify and status.
 import type { TrustedCa } from './identify-node.ts';
+import type { FlagValues } from '../inputs/flags.ts';
+import { durationFlag } from '../inputs/options.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { observeNode } from './observe.ts';
 import type { Talosconfig } from '../inputs/talosconfig.ts';
@@ -9,7 +11,13 @@ import { groupSameNodes } from '../rules/same-node.ts';
 import { APID_PORT } from './connect.ts';
 import { servedFingerprints } from './fingerprint.ts';
 
-const DEADLINE_MS = 5_000;
+/** Each call's deadline when the command takes no --call-timeout (ms). */
+export const DEADLINE_MS = 5_000;
+
+/** --call-timeout in ms (verify, status); throws UsageError on a value that is not a duration. */
+export function callTimeoutMs(values: FlagValues): number {
+  return durationFlag(values, 'call-timeout', DEADLINE_MS, 1);
+}
 
 /** What the config files say, for nodes that cannot say it themselves yet. */
 export interface ConfigFacts {
@@ -28,13 +36,20 @@ export function configFacts(targets: NodeTarget[]): Map<string, ConfigFacts> {
 }
 
 /** `endpoints`: -e/--endpoints, else the talosconfig context's (talosctl's order); empty: each node directly. */
-export function observeAll(targets: NodeTarget[], talosconfig: Talosconfig | undefined, facts: Map<string, ConfigFacts>, endpoints: string[] = talosconfig?.endpoints ?? []): Promise<NodeObservation[]> {
+/** `deadlineMs`: each call's deadline (--call-timeout). */
+export function observeAll(
+  targets: NodeTarget[],
+  talosconfig: Talosconfig | undefined,
+  facts: Map<string, ConfigFacts>,
+  endpoints: string[] = talosconfig?.endpoints ?? [],
+  deadlineMs = DEADLINE_MS,
+): Promise<NodeObservation[]> {
   const talosconfigCa: TrustedCa[] = talosconfig ? [{ pem: talosconfig.identity.caPem, what: `the CA of talosconfig ${talosconfig.path}` }] : [];
   return Promise.all(
     targets.map((t) => {
       const f = facts.get(t.address);
       const cas = [...talosconfigCa, ...(f?.ca ? [f.ca] : [])];
-      return observeNode(t, { identity: talosconfig?.identity, cas, deadlineMs: DEADLINE_MS, endpoints, ...(f ? { configRole: f.role } : {}) });
+      return observeNode(t, { identity: talosconfig?.identity, cas, deadlineMs, endpoints, ...(f ? { configRole: f.role } : {}) });
     }),
   );
 }

@@ -6,6 +6,8 @@ import type { NodeClient } from '../../talos/node-client.ts';
 import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE } from '../../talos/resources.ts';
 import { secureClient, shortTransportError } from './connect.ts';
 import { identifyNode, type TrustedCa } from './identify-node.ts';
+import { clientCertificateProblem } from '../rules/client-credentials.ts';
+import { formatDuration } from '../../util/duration.ts';
 import type { NodeTarget } from '../inputs/target.ts';
 import type { NodeObservation } from '../rules/verdict.ts';
 
@@ -81,6 +83,17 @@ export async function observeNode(target: NodeTarget, options: ObserveOptions): 
   if (options.identity && probe.ca !== undefined && probe.ca.pem.trim() !== options.identity.caPem.trim()) {
     // Configured with its config file's OS CA, which is not the talosconfig's: the talosconfig is another cluster's.
     return { ...base, reach: 'other-ca', detail: `${probe.detail}, not to the talosconfig's CA: the talosconfig is for another cluster (${secureError ?? 'its credentials were refused'})` };
+  }
+  // Refused by a node of the talosconfig's own cluster: the talosconfig may show why (expired, wrong EKU, another cluster's crt).
+  const credentials = options.identity ? clientCertificateProblem(options.identity, new Date()) : undefined;
+  if (credentials) {
+    const problem = `refused the talosconfig's credentials: ${credentials.problem}`;
+    return { ...base, reach: 'configured', detail: `has its config (${probe.detail}) but ${problem}`, unread: { problem, fix: credentials.fix } };
+  }
+  if (secureError !== undefined && /deadline exceeded/i.test(secureError)) {
+    // It answered the handshake: slow, not refusing. Saying "refused" here would send the operator after certificates.
+    const problem = `did not answer within the call timeout of ${formatDuration(options.deadlineMs)}${via ? ` through endpoint ${via}` : ''} (${shortTransportError(secureError)})`;
+    return { ...base, reach: 'configured', detail: `has its config (${probe.detail}) but ${problem}`, unread: { problem, fix: `on a slow network raise --call-timeout (now ${formatDuration(options.deadlineMs)}); else check the node: talosctl -n ${target.address} version` } };
   }
   const why = options.identity
     ? `has its config (${probe.detail}) but refused the talosconfig credentials (${secureError ?? 'unknown error'})`

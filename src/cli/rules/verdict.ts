@@ -31,6 +31,13 @@ export interface NodeObservation {
   extLog?: string[];
   /** Its agreement state (control planes, status only). */
   agreement?: AgreementView;
+  /**
+   * The node has its config (its certificate chains to a CA we trust) but could not be read with the
+   * talosconfig, for a reason known here: it refused the client certificate and the talosconfig shows why
+   * (rules/client-credentials.ts), or it did not answer within the call timeout. `problem` completes
+   * "has its config, but …"; `fix` is the operator's next step.
+   */
+  unread?: { problem: string; fix: string };
 }
 
 /** One etcd member as a control plane's EtcdMemberList shows it. */
@@ -94,6 +101,8 @@ function unseenProblem(n: NodeObservation): string | undefined {
       return `cannot tell what it is (${n.detail ?? 'no detail'})`;
     case 'other-ca':
       return `answers with a certificate of another CA than the talosconfig's (${n.detail ?? 'no detail'})`;
+    case 'configured':
+      return n.unread ? `${n.unread.problem}; fix: ${n.unread.fix}` : undefined;
     default:
       return undefined;
   }
@@ -236,6 +245,7 @@ export function stuckReason(n: NodeObservation, cluster: ClusterKind, applyHint:
   if (n.reach === 'unknown' || n.reach === 'other-ca') {
     return { ...base, state: `cannot tell what it is (${n.detail ?? 'no detail'})`, next: `check that ${n.address} is a node of this cluster and that the talosconfig is this cluster's: talosctl -n ${n.address} version` };
   }
+  if (n.unread) return { ...base, state: `has its config, but ${n.unread.problem}`, next: n.unread.fix };
   if (n.stage !== 'booting' && n.stage !== 'running') {
     return { ...base, state: `stage ${n.stage ?? 'unknown'}${n.detail ? ` (${n.detail})` : ''}`, next: 'watch the node: talosctl dmesg -n ' + n.address };
   }
