@@ -5,7 +5,7 @@ import { EXIT, type ExitCode } from './exit-codes.ts';
 import { readBootTime } from './host/boot-time.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
 import { detectNodeAddress, detectScanPrefixOnHost, localInterfaces } from './host/node-address.ts';
-import { checkOwnAddress } from './host/own-address.ts';
+import { checkOwnAddress, interfaceAddresses } from './host/own-address.ts';
 import { inspectPeer } from './discovery/inspect-peer.ts';
 import { localNodeOf, selfCheckProblem, type LocalNode } from './bootstrap/self-check.ts';
 import { MembersWatch } from './discovery/members-watch.ts';
@@ -182,8 +182,10 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
 
   // The agreement on the one bootstrapper (docs/agreement.md): its port serves before the first round.
   // Peers reach this node at any address its apid certificate carries (they dial where apid answered them);
-  // the local ones are where the agreement listens. A certSAN that is not local (a VIP elsewhere) is left out.
-  const listenAddresses = local.certAddresses.filter((a) => checkOwnAddress(a, paths, localInterfaces).own);
+  // those on this host's interfaces are where the agreement listens. A certSAN no interface carries (a VIP held
+  // elsewhere) is left out.
+  const onInterfaces = interfaceAddresses(paths, localInterfaces);
+  const listenAddresses = local.certAddresses.filter((a) => onInterfaces.has(parseIPv4(a) ?? -1));
   const agreement = await startAgreement({ config, log, ca: machineCa, self, listenAddresses, selfIdentity: local.identity, hostProc: paths.hostProc });
   if (!agreement.ok) return agreement.exitCode;
 

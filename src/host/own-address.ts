@@ -59,6 +59,25 @@ export function localPrefixesOfInterfaces(interfaces: readonly InterfaceAddress[
   return out;
 }
 
+/**
+ * The addresses this host's interfaces carry exactly: the `/32 host LOCAL` entries of fib_trie (or the
+ * interface list), never a whole local prefix such as loopback's 127.0.0.0/8. Peers reach a node only at
+ * such an address; a certSAN the kernel would merely accept (any 127.x) is not one.
+ */
+export function interfaceAddresses(paths: HostPaths, interfaces: () => InterfaceAddress[]): Set<number> {
+  for (const dir of [paths.hostProc, paths.proc]) {
+    let text: string;
+    try {
+      text = readFileSync(`${dir}/net/fib_trie`, 'utf8');
+    } catch {
+      continue;
+    }
+    const prefixes = parseFibTrieLocal(text);
+    if (prefixes.length > 0) return new Set(prefixes.filter((p) => p.bits === 32).map((p) => p.network));
+  }
+  return new Set(localPrefixesOfInterfaces(interfaces()).filter((p) => p.bits === 32).map((p) => p.network));
+}
+
 export type OwnAddressCheck = { own: true; source: string } | { own: false; source: string; local: string };
 
 /** Whether `address` is local on this host, and where that was read. */
