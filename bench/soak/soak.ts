@@ -33,12 +33,13 @@ const binary = join(work, 'autobootstrap-accounting');
 const build = spawnSync([process.execPath, 'build', '--compile', '--minify-syntax', join(import.meta.dir, 'accounting-main.ts'), '--outfile', binary], { stdout: 'pipe', stderr: 'pipe' });
 if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
 
-// cp1 runs the daemon; its own apid is down (so the member list fails at once instead of waiting for its
-// deadline) and cp3 is down: only cp2 answers, verified over mTLS every round; quorum 3 is never reached.
+// cp1 runs the daemon and answers on its own apid (the daemon waits for it before its first round: reached at
+// TALOS_AUTO_BOOTSTRAP_LOCAL_APID); cp2 answers and is verified over mTLS every round; cp3 is down: quorum 3
+// is never reached.
 const sim = await TalosSimulator.start({
   hostRootDir: join(work, 'nodes'),
   nodes: [
-    { name: 'cp1', ip: `${SUBNET}.1`, type: 'controlplane', up: false },
+    { name: 'cp1', ip: `${SUBNET}.1`, type: 'controlplane' },
     { name: 'cp2', ip: `${SUBNET}.2`, type: 'controlplane' },
     { name: 'cp3', ip: `${SUBNET}.3`, type: 'controlplane', up: false },
   ],
@@ -104,6 +105,7 @@ const d = new DaemonProcess(
     TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: '3',
     TALOS_AUTO_BOOTSTRAP_HOST_ROOT: sim.hostRoot('cp1') as string,
     TALOS_AUTO_BOOTSTRAP_NODE_IP: `${SUBNET}.1`,
+    TALOS_AUTO_BOOTSTRAP_LOCAL_APID: `${SUBNET}.1`,
     TALOS_AUTO_BOOTSTRAP_SCAN_CIDR: `${SUBNET}.0/29`,
     TALOS_AUTO_BOOTSTRAP_PEERS: `${SUBNET}.2,${SUBNET}.3`,
     TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'scan,static',
@@ -201,7 +203,7 @@ const section = `${BEGIN}
 ## Soak: a daemon that never reaches quorum
 
 \`make soak\` (bench/soak/soak.ts; \`SOAK_ROUNDS\`, \`SOAK_INTERVAL\`, \`SOAK_CERT_TTL\` override): one compiled daemon
-(with timer accounting, bench/soak/accounting-main.ts) on a simulated control plane whose own apid is down,
+(with timer accounting, bench/soak/accounting-main.ts) on a simulated control plane whose own apid answers,
 one peer verified over mTLS every round and one peer down, quorum 3: ${ROUNDS} rounds at
 SCAN_INTERVAL=${INTERVAL}, SCAN_TIMEOUT=${TIMEOUT}, TALOS_AUTO_BOOTSTRAP_CLIENT_CERT_TTL=${TTL}. Warm-up: the first
 ${WARMUP_FRACTION * 100}% of the rounds. Measured ${new Date().toISOString().slice(0, 10)} on ${spawnSync(['nproc']).stdout.toString().trim()} CPUs shared with other work.

@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import YAML from 'yaml';
 import { CHANNEL_OPTIONS } from './channel.ts';
+import { closeAfterPendingResolution } from './close-channel.ts';
 import { cosiStateClient, machineServiceClient } from './proto.ts';
 import type { ResourceRef } from './resources.ts';
 
@@ -103,10 +104,20 @@ export class NodeClient {
     return meta;
   }
 
+  private closed = false;
+
+  /**
+   * Releases the channel and its connection. Safe with calls in flight (they end CANCELLED) and idempotent;
+   * the grpc-js close itself is deferred by one immediate (src/talos/close-channel.ts says why).
+   */
   close(): void {
-    this.machine.close();
-    this.state.close();
-    this.channel.close();
+    if (this.closed) return;
+    this.closed = true;
+    closeAfterPendingResolution(() => {
+      this.machine.close();
+      this.state.close();
+      this.channel.close();
+    });
   }
 
   private unary<T>(client: grpc.Client, method: string, request: unknown, deadlineMs = this.deadlineMs): Promise<T> {

@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import { CHANNEL_OPTIONS, TLS_SERVER_NAME } from '../../talos/channel.ts';
+import { closeAfterPendingResolution } from '../../talos/close-channel.ts';
 import { certificateNamesAddress } from '../../talos/peer-identity.ts';
 import type { Message } from '../core/messages.ts';
 import { extKeyUsages, OID_SERVER_AUTH } from './certificates.ts';
@@ -79,7 +80,8 @@ export class AgreementClient {
     return fromWireStatus(await this.unary<Record<string, never>, WireStatus>('Status', {}, timeoutMs));
   }
 
+  /** Releases the channel; deferred by one immediate (src/talos/close-channel.ts says why). */
   close(): void {
-    this.client.close();
+    closeAfterPendingResolution(() => this.client.close());
   }
 }
