@@ -59,12 +59,8 @@ export function localPrefixesOfInterfaces(interfaces: readonly InterfaceAddress[
   return out;
 }
 
-/**
- * The addresses this host's interfaces carry exactly: the `/32 host LOCAL` entries of fib_trie (or the
- * interface list), never a whole local prefix such as loopback's 127.0.0.0/8. Peers reach a node only at
- * such an address; a certSAN the kernel would merely accept (any 127.x) is not one.
- */
-export function interfaceAddresses(paths: HostPaths, interfaces: () => InterfaceAddress[]): Set<number> {
+/** This host's local prefixes and where they were read: the node's fib_trie, else the interface list. */
+function hostLocalPrefixes(paths: HostPaths, interfaces: () => InterfaceAddress[]): { prefixes: LocalPrefix[]; source: string } {
   for (const dir of [paths.hostProc, paths.proc]) {
     let text: string;
     try {
@@ -73,29 +69,25 @@ export function interfaceAddresses(paths: HostPaths, interfaces: () => Interface
       continue;
     }
     const prefixes = parseFibTrieLocal(text);
-    if (prefixes.length > 0) return new Set(prefixes.filter((p) => p.bits === 32).map((p) => p.network));
+    if (prefixes.length > 0) return { prefixes, source: `${dir}/net/fib_trie` };
   }
-  return new Set(localPrefixesOfInterfaces(interfaces()).filter((p) => p.bits === 32).map((p) => p.network));
+  return { prefixes: localPrefixesOfInterfaces(interfaces()), source: 'the interface list' };
+}
+
+/**
+ * The addresses this host's interfaces carry exactly: the `/32 host LOCAL` entries (numbers), never a whole
+ * local prefix such as loopback's 127.0.0.0/8. Peers reach a node only at such an address; a certSAN the
+ * kernel would merely accept (any 127.x) is not one.
+ */
+export function interfaceAddresses(paths: HostPaths, interfaces: () => InterfaceAddress[]): Set<number> {
+  return new Set(hostLocalPrefixes(paths, interfaces).prefixes.filter((p) => p.bits === 32).map((p) => p.network));
 }
 
 export type OwnAddressCheck = { own: true; source: string } | { own: false; source: string; local: string };
 
 /** Whether `address` is local on this host, and where that was read. */
 export function checkOwnAddress(address: string, paths: HostPaths, interfaces: () => InterfaceAddress[]): OwnAddressCheck {
-  for (const dir of [paths.hostProc, paths.proc]) {
-    let text: string;
-    try {
-      text = readFileSync(`${dir}/net/fib_trie`, 'utf8');
-    } catch {
-      continue;
-    }
-    const prefixes = parseFibTrieLocal(text);
-    if (prefixes.length === 0) continue;
-    const source = `${dir}/net/fib_trie`;
-    return inLocalPrefixes(address, prefixes) ? { own: true, source } : { own: false, source, local: describe(prefixes) };
-  }
-  const prefixes = localPrefixesOfInterfaces(interfaces());
-  const source = 'the interface list';
+  const { prefixes, source } = hostLocalPrefixes(paths, interfaces);
   return inLocalPrefixes(address, prefixes) ? { own: true, source } : { own: false, source, local: describe(prefixes) };
 }
 
