@@ -138,6 +138,9 @@ describe('talhelper and talosctl inputs', () => {
     const v = await c.run(['verify', '--nodes', nodes, '-e', ip(3), '--timeout', '90s', '--interval', '500ms']);
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('cluster: healthy single cluster: 3 control planes');
+    // A daemon finishes once it has seen the cluster formed, which may be after verify has: wait for every one,
+    // so that status below meets no agreement server at all rather than whichever ones are still closing.
+    expect(await Promise.all(c.daemons.map((d) => d.exitWithin(30_000)))).toEqual([0, 0, 0]);
     const before = c.sim.calls().length;
     const s = await c.run(['status', '--nodes', nodes, '--endpoints', ip(3)]);
     expect(s.code).toBe(0);
