@@ -9,7 +9,7 @@ import type { NodeIdentity } from '../model/candidate.ts';
 import { shouldRenew, type MintedCertificate } from '../pki/mint.ts';
 import type { Message } from './core/messages.ts';
 import { DEFAULT_TUNABLES } from './core/state.ts';
-import { RunnerAgreement } from './runner-link.ts';
+import { runnerAgreementFor, type RunnerAgreement } from './runner-link.ts';
 import { AgreementRuntime } from './runtime.ts';
 import { AcceptorFile, AcceptorStateError } from './storage/acceptor-file.ts';
 import { checkStatePlacement } from './storage/on-ephemeral.ts';
@@ -133,16 +133,7 @@ export async function startAgreement(o: {
     { event: 'agreement-ready', port: config.agreementPort, stateDir: config.stateDir, clusterId, chosen: s.chosen, promised: s.promised },
     `agreement on ${served.join(', ')} port ${config.agreementPort} as node id ${self} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
   );
-  const agreement = new RunnerAgreement({
-    runtime,
-    self,
-    log,
-    reissueDelayMs: config.reissueDelayMs,
-    outcomeWaitMs: 3 * DEFAULT_TUNABLES.phaseTimeoutMs,
-    retryMs: config.followerCheckIntervalMs,
-    addresses,
-    now: () => performance.now(),
-  });
+  const agreement = runnerAgreementFor({ runtime, self, log, config, addresses, now: () => performance.now() });
   return {
     ok: true,
     agreement,

@@ -4,11 +4,14 @@
 // gave positive not-bootstrapped evidence), proposes, waits a bounded time for the outcome, and lets the
 // call go ahead only on the chosen node (src/agreement/core/bootstrap-gate.ts).
 import type { AgreementHooks, BootstrapGateInput, BootstrapGateVerdict } from '../bootstrap/gate.ts';
+import type { Config } from '../config.ts';
 import type { Observation } from '../bootstrap/core/observation.ts';
 import type { Logger } from '../log.ts';
 import type { NodeIdentity } from '../model/candidate.ts';
 import { sleep } from '../util/sleep.ts';
+import { SYSTEM_TIMERS, type Timers } from '../util/timers.ts';
 import { bootstrapGate, type Gate } from './core/bootstrap-gate.ts';
+import { DEFAULT_TUNABLES } from './core/state.ts';
 import type { AgreementRuntime } from './runtime.ts';
 
 export interface LinkOptions {
@@ -25,7 +28,12 @@ export interface LinkOptions {
   addresses: Map<NodeIdentity, string>;
   /** Monotonic ms. */
   now: () => number;
+  /** What the gate's polling waits on; the runtime's timers by default (the simulation's virtual queue). */
+  timers?: Timers;
 }
+
+/** How often the gate looks for the outcome of its proposal while it waits, ms. */
+const OUTCOME_POLL_MS = 100;
 
 export class RunnerAgreement implements AgreementHooks {
   private readonly startedAt: number;
@@ -59,7 +67,7 @@ export class RunnerAgreement implements AgreementHooks {
     this.feed(input.controlPlanes, true, input.controlPlanes.length);
     const until = this.o.now() + this.o.outcomeWaitMs;
     while (this.o.runtime.chosen === undefined && this.o.runtime.quorumError === undefined && this.o.now() < until) {
-      await sleep(100, input.signal);
+      await sleep(OUTCOME_POLL_MS, input.signal, this.o.timers ?? SYSTEM_TIMERS);
       this.o.runtime.tick();
     }
     // The runner calls the gate only with positive evidence from every control plane, this one included.
@@ -124,4 +132,14 @@ export class RunnerAgreement implements AgreementHooks {
     this.lastNote = key;
     write();
   }
+}
+
+/**
+ * The link as `autobootstrap run` wires it (src/agreement/daemon-setup.ts; the simulation wires the same):
+ * the gate waits up to three phase timeouts for its proposal's outcome, and a "wait" verdict brings the runner
+ * back after the follower check interval.
+ */
+export function runnerAgreementFor(o: Omit<LinkOptions, 'reissueDelayMs' | 'outcomeWaitMs' | 'retryMs'> & { config: Pick<Config, 'reissueDelayMs' | 'followerCheckIntervalMs'> }): RunnerAgreement {
+  const { config, ...rest } = o;
+  return new RunnerAgreement({ ...rest, reissueDelayMs: config.reissueDelayMs, outcomeWaitMs: 3 * DEFAULT_TUNABLES.phaseTimeoutMs, retryMs: config.followerCheckIntervalMs });
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Message } from './core/messages.ts';
 import type { AgreementParams } from './core/params.ts';
 import { EMPTY_DURABLE, initialState, type AgreementState, type DurableState, type Tunables, type View } from './core/state.ts';
-import { step, type Input, type Outbound } from './core/step.ts';
+import { step, type Faults, type Input, type Outbound } from './core/step.ts';
 import { statusOf, type AgreementStatus } from './transport/status.ts';
 
 export interface DurableStore {
@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   tunables?: Tunables;
   /** How a peer is named in the log, e.g. "10.0.0.5 (node id …)"; the identity itself by default. */
   peerName?: (peer: string) => string;
+  /** Deliberate protocol bugs (core/step.ts Faults); only the simulation's broken variants set them. */
+  faults?: Faults;
 }
 
 export class AgreementRuntime {
@@ -98,7 +100,7 @@ export class AgreementRuntime {
 
   private apply(input: Input, replyTo?: string): Message[] {
     const before = this.state;
-    const r = step(before, input, { now: this.o.now(), wallNow: (this.o.wallNow ?? Date.now)(), random: (this.o.random ?? Math.random)() });
+    const r = step(before, input, { now: this.o.now(), wallNow: (this.o.wallNow ?? Date.now)(), random: (this.o.random ?? Math.random)() }, this.o.faults);
     if (r.persist) {
       try {
         this.o.store.save(r.persist);

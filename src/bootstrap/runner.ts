@@ -9,6 +9,7 @@ import { TalosCallError } from '../talos/node-client.ts';
 import { formatDuration } from '../util/duration.ts';
 import { compareIPv4 } from '../util/ipv4.ts';
 import { sleep, Stopped } from '../util/sleep.ts';
+import { SYSTEM_TIMERS, type Timers } from '../util/timers.ts';
 import { backoffDelay, type BackoffPolicy } from './core/backoff.ts';
 import { decide, type Decision, type WaitReason } from './core/decide.ts';
 import type { MemberListResult, Observation } from './core/observation.ts';
@@ -53,6 +54,11 @@ export interface RunnerContext {
   wakeup: Wakeup;
   /** Monotonic clock for every interval; defaults to performance.now. */
   clock?: MonotonicClock;
+  /**
+   * What every wait of the loop runs on; the runtime's timers by default. The simulation passes a virtual
+   * queue (with a clock and a `wakeup` on the same queue), so the real loop runs on simulated time.
+   */
+  timers?: Timers;
   /** Who-may-bootstrap agreement; defaults to the agreement's gate, else PROCEED_GATE (the evidence alone decides). */
   gate?: BootstrapGate;
   /** The agreement on the one bootstrapper (src/agreement/runner-link.ts); its gate is used unless `gate` is set. */
@@ -129,6 +135,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
   let bootstrapNotBefore = 0;
 
   const clock = ctx.clock ?? SYSTEM_CLOCK;
+  const timers = ctx.timers ?? SYSTEM_TIMERS;
   const now = () => clock.now();
   const gate = ctx.gate ?? ctx.agreement?.gate ?? PROCEED_GATE;
   const maxAgeMs = evidenceMaxAgeMs(config.scanTimeoutMs);
@@ -187,11 +194,11 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         // The final member list is asked only now that the arming round is whole, so it can never be older
         // than the final round's probes: when the arming round overran the delay, both start at once.
         const memberListIn = Math.max(0, armedAt + plan.memberListAtMs - now());
-        prefetched = sleep(memberListIn, signal).then(
+        prefetched = sleep(memberListIn, signal, timers).then(
           () => io.startMemberList(),
           (): MemberListResult => ({ kind: 'no-answer', message: 'stopped before asking' }),
         );
-        await sleep(Math.max(0, armedAt + plan.discoveryAtMs - now()), signal);
+        await sleep(Math.max(0, armedAt + plan.discoveryAtMs - now()), signal, timers);
         continue;
       }
       case 'bootstrap': {
@@ -200,7 +207,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           return { exitCode: EXIT.OK, reason: 'dry run' };
         }
         // The final round's evidence ends as the settle delay does; the call never comes before it.
-        if (now() < bootstrapNotBefore) await sleep(bootstrapNotBefore - now(), signal);
+        if (now() < bootstrapNotBefore) await sleep(bootstrapNotBefore - now(), signal, timers);
         // A source rang while the final round ran (a new member, not among that round's targets): the
         // evidence is no longer whole. Stay armed and check again with a fresh round first.
         const news = ctx.wakeup.take();
@@ -219,7 +226,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
         const verdict = await gate({ self: final.self, controlPlanes: final.controlPlanes, quorumNodes: config.quorumNodes, evidenceAt: final.evidenceAt, signal });
         if (verdict.kind === 'wait') {
           log.info({ event: 'gate-wait', reason: verdict.message }, `not calling Bootstrap yet: ${verdict.message}`);
-          await sleep(verdict.retryInMs, signal);
+          await sleep(verdict.retryInMs, signal, timers);
           continue;
         }
         if (verdict.kind === 'other-chosen') {
@@ -261,7 +268,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
                 : 'outcome unknown; re-checking the cluster before anything else';
           log.warn({ ...fields, retryInMs: delay }, `Bootstrap ${codeName(code)}: ${details}; ${why}; next check in ${formatDuration(delay)}`);
           // Stay armed: the next round re-checks leader, quorum and cluster state before calling again.
-          await sleep(delay, signal);
+          await sleep(delay, signal, timers);
           continue;
         }
         log.info({ event: 'bootstrap-done' }, 'Bootstrap accepted: this node is forming the etcd cluster');
@@ -306,6 +313,7 @@ async function finalEvidence(ctx: RunnerContext, observation: Observation, now: 
 async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', quorumView: Observation): Promise<RunResult> {
   const { config, log, io, signal } = ctx;
   const clock = ctx.clock ?? SYSTEM_CLOCK;
+  const timers = ctx.timers ?? SYSTEM_TIMERS;
   const now = () => clock.now();
   const deadline = now() + JOIN_WAIT_MS;
   const progress = new ChangeLog(log);
@@ -318,7 +326,7 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
       return { exitCode: EXIT.FAILURE, reason: 'local etcd not healthy' };
     }
     progress.note(local.detail, { event: 'waiting-local-etcd', detail: local.detail }, `waiting for this node's etcd: ${local.detail}`);
-    await sleep(config.followerCheckIntervalMs, signal);
+    await sleep(config.followerCheckIntervalMs, signal, timers);
   }
   log.info({ event: 'local-etcd-healthy' }, "this node's etcd is running and healthy");
 
@@ -334,7 +342,7 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
       return { exitCode: EXIT.FAILURE, reason: 'control planes did not join' };
     }
     progress.note(pending.join(','), { event: 'waiting-join', pending }, `waiting for ${pending.join(', ')} to join etcd`);
-    await sleep(config.followerCheckIntervalMs, signal);
+    await sleep(config.followerCheckIntervalMs, signal, timers);
   }
 
   // Every one of them must report its own membership; a node that does not answer is not "fine".
@@ -363,6 +371,6 @@ async function confirmJoined(ctx: RunnerContext, role: 'leader' | 'follower', qu
       return { exitCode: EXIT.FAILURE, reason: 'membership unconfirmed' };
     }
     progress.note(silent.join(','), { event: 'waiting-membership', silent }, `waiting for the member lists of ${silent.join(', ')}`);
-    await sleep(config.followerCheckIntervalMs, signal);
+    await sleep(config.followerCheckIntervalMs, signal, timers);
   }
 }

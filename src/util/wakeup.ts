@@ -2,12 +2,16 @@
 // the runner's current or next interruptible sleep ends at once. A ring while nobody sleeps is kept, so
 // news that arrives during a round is not lost: the sleep after that round returns immediately.
 import { Stopped } from './sleep.ts';
+import { SYSTEM_TIMERS, type Timers } from './timers.ts';
 
 export type WakeReason = string;
 
 export class Wakeup {
   private pending: WakeReason | undefined;
   private waiter: ((reason: WakeReason) => void) | undefined;
+
+  /** `timers`: what the sleeps wait on; the runtime's by default, a virtual queue in the simulation. */
+  constructor(private readonly timers: Timers = SYSTEM_TIMERS) {}
 
   ring(reason: WakeReason): void {
     if (this.waiter) {
@@ -36,7 +40,7 @@ export class Wakeup {
     if (kept !== undefined) return Promise.resolve(kept);
     return new Promise((resolve, reject) => {
       const done = () => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         this.waiter = undefined;
       };
@@ -44,7 +48,7 @@ export class Wakeup {
         done();
         reject(new Stopped());
       };
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         done();
         resolve(undefined);
       }, ms);

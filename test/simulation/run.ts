@@ -1,14 +1,15 @@
 // The simulation's command line (make simulate):
-//   bun test/simulation/run.ts [--seeds 10000] [--first 1] [--variant correct|forgetful-acceptor|minority-quorum|no-agreement]
+//   bun test/simulation/run.ts [--seeds 10000] [--first 1] [--variant correct|quorum-error|forgetful-acceptor|minority-quorum|no-agreement|quorum-error-unnoticed]
 //   bun test/simulation/run.ts --seed 1234 [--variant ...]    replays one seed with its trace
-import { failed, LIVENESS_BOUND_MS, runMany, runScenario, scenarioFor, type Variant } from './world.ts';
+import { failed, LIVENESS_BOUND_MS, runMany, runScenario, scenarioFor, VARIANTS, type Variant } from './world.ts';
 
 const USAGE = `usage: bun test/simulation/run.ts [--seeds N] [--first N] [--variant V]
        bun test/simulation/run.ts --seed N [--variant V]
   --seeds N    how many schedules to run (default 10000)
   --first N    the first seed (default 1)
   --seed N     replay one seed and print its trace
-  --variant V  correct (default), forgetful-acceptor, minority-quorum or no-agreement
+  --variant V  correct (default) or quorum-error; broken on purpose (must fail): forgetful-acceptor,
+               minority-quorum, no-agreement, quorum-error-unnoticed
 exit 0: every schedule safe and live; 1: a failure (the seeds are printed with a replay command); 2: bad arguments`;
 
 const FLAGS = ['seeds', 'first', 'seed', 'variant'];
@@ -39,13 +40,13 @@ function arg(name: string): string | undefined {
 }
 
 const variant = (arg('variant') ?? 'correct') as Variant;
-if (!['correct', 'forgetful-acceptor', 'minority-quorum', 'no-agreement'].includes(variant)) {
-  console.error(`--variant must be correct, forgetful-acceptor, minority-quorum or no-agreement, not ${variant}`);
+if (!VARIANTS.includes(variant)) {
+  console.error(`--variant must be one of ${VARIANTS.join(', ')}, not ${variant}`);
   process.exit(2);
 }
 const one = arg('seed');
 if (one !== undefined) {
-  const o = runScenario(scenarioFor(Number(one), variant), { trace: true });
+  const o = await runScenario(scenarioFor(Number(one), variant), { trace: true });
   for (const line of o.trace) console.log(line);
   console.log(JSON.stringify({ scenario: o.scenario, violations: o.violations, formedAfterHealMs: o.formedAfterHealMs, healAtMs: o.healAtMs, events: o.events }));
   process.exit(failed(o) ? 1 : 0);
@@ -53,9 +54,9 @@ if (one !== undefined) {
 const seeds = Number(arg('seeds') ?? 10_000);
 const first = Number(arg('first') ?? 1);
 const started = performance.now();
-const s = runMany(first, seeds, variant);
+const s = await runMany(first, seeds, variant);
 const secs = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`${s.runs} schedules (${variant}, seeds ${first}..${first + seeds - 1}) in ${secs}s; failures: ${s.failures.length}; slowest bootstrap after heal ${(s.maxFormedAfterHealMs / 1000).toFixed(0)}s (bound ${LIVENESS_BOUND_MS / 1000}s); exercised: ${JSON.stringify(s.stats)}`);
+console.log(`${s.runs} schedules (${variant}, seeds ${first}..${first + seeds - 1}) (${s.events} events) in ${secs}s; failures: ${s.failures.length}; slowest bootstrap after heal ${(s.maxFormedAfterHealMs / 1000).toFixed(0)}s (bound ${LIVENESS_BOUND_MS / 1000}s); exercised: ${JSON.stringify(s.stats)}`);
 for (const f of s.failures.slice(0, 20)) {
   console.log(`seed ${f.scenario.seed} N=${f.scenario.n} q=${f.scenario.q}: ${f.violations.join('; ') || 'no bootstrap within the liveness bound'}  (replay: bun test/simulation/run.ts --seed ${f.scenario.seed} --variant ${variant})`);
 }

@@ -1,30 +1,50 @@
-// A deterministic simulation of the whole bootstrap, in the spirit of FoundationDB's simulation testing:
-// one process, a virtual clock, a seeded schedule. The agreement core (src/agreement/core/step.ts), the
-// runner's decision (src/bootstrap/core/decide.ts) and the bootstrap gate (src/agreement/core/
-// bootstrap-gate.ts) are the real code; the runner's loop around them is modelled; the network, Talos (its
-// in-memory Bootstrap, etcd's start and join, reboots, boot times) and time are simulated.
+// A deterministic simulation of the whole bootstrap, in the spirit of FoundationDB's simulation testing: one
+// process, a virtual clock, a seeded schedule. Every control plane runs the real daemon loop
+// (src/bootstrap/runner.ts `runDaemonLoop`), the real agreement (src/agreement/runtime.ts around
+// core/step.ts, linked to the runner by src/agreement/runner-link.ts) and the real decisions
+// (src/bootstrap/core, src/agreement/core/bootstrap-gate.ts). Only the network (network.ts), the Talos API
+// (sim-io.ts, and `bootstrap` below) and time (virtual-time.ts) are simulated; every wait of the daemon runs
+// on the virtual queue through the injected clock and timers.
 //
-// Faults: message loss, duplication, reordering and delay; asymmetric partitions (directed links);
-// daemon crashes and restarts at any step; node reboots (new boot time, Talos's in-memory Bootstrap lost
-// before etcd writes its data directory); etcd taking minutes to start after a Bootstrap; clock-rate drift
-// and boot-time steps. Times are scaled down from Talos's (see test/simulation/README.md); their order is
-// Talos's.
-import { bootstrapGate } from '../../src/agreement/core/bootstrap-gate.ts';
-import { decide } from '../../src/bootstrap/core/decide.ts';
-import type { Candidate, Observation } from '../../src/bootstrap/core/observation.ts';
-import { BOOTSTRAP_REQUESTED } from '../../src/model/etcd-evidence.ts';
-import type { Message } from '../../src/agreement/core/messages.ts';
-import { majorityOf, type AgreementParams } from '../../src/agreement/core/params.ts';
-import { EMPTY_DURABLE, initialState, type AgreementState, type DurableState, type Tunables } from '../../src/agreement/core/state.ts';
-import { step, type Faults, type Input } from '../../src/agreement/core/step.ts';
+// Faults, until a random heal: message loss, duplication, reordering and delay; asymmetric partitions
+// (directed links); daemon crashes at any await, restarted by Talos after 5 s; node reboots (new boot time,
+// sometimes stepped by minutes; Talos's in-memory Bootstrap lost before etcd writes its data directory);
+// lost Bootstrap answers; etcd taking minutes to start after a Bootstrap; clock-rate drift. Talos's own times
+// are used, not scaled (see README.md).
+import { status } from '@grpc/grpc-js';
+import { majorityOf } from '../../src/agreement/core/params.ts';
+import { DEFAULT_TUNABLES } from '../../src/agreement/core/state.ts';
+import type { Faults } from '../../src/agreement/core/step.ts';
+import { runnerAgreementFor, type RunnerAgreement } from '../../src/agreement/runner-link.ts';
+import { AgreementRuntime, type DurableStore } from '../../src/agreement/runtime.ts';
+import { runDaemonLoop } from '../../src/bootstrap/runner.ts';
+import { DEFAULT_REISSUE_DELAY_MS, loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { Wakeup } from '../../src/util/wakeup.ts';
+import { Network } from './network.ts';
 import { Rng } from './random.ts';
+import { SimIO, type BootstrapAnswer, type SimTalos } from './sim-io.ts';
+import type { DaemonInstance, SimNode } from './sim-node.ts';
+import { daemonTimers, NodeClock, VirtualTime } from './virtual-time.ts';
 
-export type Variant = 'correct' | 'forgetful-acceptor' | 'minority-quorum' | 'no-agreement';
+export type Variant =
+  | 'correct'
+  /** q below a majority and CONTROL_PLANES unset, every control plane listed as a member: nobody bootstraps. */
+  | 'quorum-error'
+  // Broken on purpose; each must fail within the run.
+  | 'forgetful-acceptor'
+  | 'minority-quorum'
+  | 'no-agreement'
+  | 'quorum-error-unnoticed';
+
+export const VARIANTS: readonly Variant[] = ['correct', 'quorum-error', 'forgetful-acceptor', 'minority-quorum', 'no-agreement', 'quorum-error-unnoticed'];
 
 export interface Scenario {
   seed: number;
   n: number;
   q: number;
+  /** TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES, when the schedule sets it. */
+  controlPlanes: number | undefined;
   variant: Variant;
 }
 
@@ -37,131 +57,92 @@ export interface Outcome {
   healAtMs: number;
   events: number;
   /** What the schedule exercised, so a test can show the faults really happen. */
-  stats: { reissues: number; lostBootstraps: number; crashes: number; reboots: number; duels: number };
+  stats: Stats;
   trace: string[];
 }
 
-export const ROUND_MS = 5_000;
-export const REISSUE_DELAY_MS = 120_000;
-/** Talos pulls etcd's image after a Bootstrap: up to minutes (scaled). */
-export const ETCD_START_MS: [number, number] = [5_000, 180_000];
-export const FAULTS_UNTIL_MS: [number, number] = [0, 300_000];
+export interface Stats {
+  reissues: number;
+  lostBootstraps: number;
+  lostAnswers: number;
+  crashes: number;
+  reboots: number;
+  duels: number;
+}
+
+/** Talos restarts an `untilSuccess` extension service that exited non-zero after 5 s (test/sim/README.md). */
+export const RESTART_INTERVAL_MS = 5_000;
+/** Talos pulls etcd's image after a Bootstrap: seconds to minutes. */
+export const ETCD_START_MS: [number, number] = [5_000, 300_000];
+export const FAULTS_UNTIL_MS: [number, number] = [0, 900_000];
+const SCAN_INTERVALS_MS = [5_000, 15_000, 30_000];
 /**
- * After the heal every node is up and connected. Stated bound for a cluster to form: the re-issue delay,
- * plus etcd's longest start, plus the longest backoff, plus a few rounds.
+ * After the heal every node is up and connected. Stated bound for a cluster to form: the re-issue delay (the
+ * chosen node lost its Bootstrap in a reboot), etcd's slowest start, the longest Bootstrap backoff (MAX_BACKOFF,
+ * 2 min) and the agreement's longest backoff, and 12 of the slowest rounds.
  */
-export const LIVENESS_BOUND_MS = REISSUE_DELAY_MS + ETCD_START_MS[1] + 30_000 + 12 * ROUND_MS;
+export const LIVENESS_BOUND_MS = DEFAULT_REISSUE_DELAY_MS + ETCD_START_MS[1] + 120_000 + DEFAULT_TUNABLES.backoffMaxMs + 12 * 30_000;
+/** The quorum-error variants: how long after the heal nobody may have bootstrapped. */
+const QUORUM_ERROR_WATCH_MS = 300_000;
+/** Wall time at the simulation's start (boot times are Unix seconds from it). */
+const WALL_EPOCH_MS = Date.UTC(2026, 0, 1);
 
-const TUNABLES: Tunables = { phaseTimeoutMs: 3_000, backoffBaseMs: 1_000, backoffMaxMs: 30_000, chosenResendMs: 15_000 };
+const emptyStats = (): Stats => ({ reissues: 0, lostBootstraps: 0, lostAnswers: 0, crashes: 0, reboots: 0, duels: 0 });
 
-interface Etcd {
-  /** The cluster its data directory belongs to; undefined while empty. */
-  data: string | undefined;
-  /** Talos accepted a Bootstrap and holds it in memory until etcd starts. */
-  pending: boolean;
-  running: boolean;
-}
-
-interface SimNode {
-  id: string;
-  /** Local clock rate (drift): local ms = global ms × rate. */
-  rate: number;
-  up: boolean;
-  /** Changes on every reboot; events of an older boot are ignored. */
-  boot: number;
-  bootTime: number;
-  daemonUp: boolean;
-  /** Changes on every daemon start; timers of an older daemon are ignored. */
-  daemon: number;
-  disk: DurableState;
-  core: AgreementState | undefined;
-  startedAt: number;
-  lastIssuedAt: number | undefined;
-  etcd: Etcd;
-  /** Never comes up (q < N: the control plane that never boots). */
-  absent: boolean;
-  /** What the runner armed (its own identity) after a round that elected it; cleared by a restart. */
-  armed: string | undefined;
-}
-
-type Event =
-  | { kind: 'round'; node: number; daemon: number }
-  | { kind: 'deliver'; to: number; message: Message }
-  | { kind: 'etcd-start'; node: number; boot: number }
-  | { kind: 'daemon-crash'; node: number }
-  | { kind: 'daemon-start'; node: number; boot: number }
-  | { kind: 'reboot'; node: number }
-  | { kind: 'boot-up'; node: number; boot: number }
-  | { kind: 'partition' }
-  | { kind: 'heal' };
-
-export function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Outcome {
+/** Runs one schedule to its end: safety checked after every event, liveness at the end. */
+export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Promise<Outcome> {
   const rng = new Rng(sc.seed);
-  const faults: Faults = sc.variant === 'minority-quorum' ? { quorumOffByOne: true } : {};
-  const params: AgreementParams = { quorum: sc.q, controlPlanes: sc.n, clusterId: 'sim-cluster' };
+  const vt = new VirtualTime();
   const trace: string[] = [];
   const violations: string[] = [];
+  const stats = emptyStats();
   const note = (line: string) => {
-    if (opts.trace) trace.push(`${(now / 1000).toFixed(3)}s ${line}`);
+    if (opts.trace) trace.push(`${(vt.now / 1000).toFixed(3)}s ${line}`);
   };
-
-  let now = 0;
-  let seq = 0;
-  let events = 0;
-  const queue: { at: number; seq: number; ev: Event }[] = [];
-  const schedule = (at: number, ev: Event) => {
-    const item = { at: Math.max(at, now), seq: seq++, ev };
-    // Binary insertion keeps the queue ordered by (time, sequence).
-    let lo = 0;
-    let hi = queue.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const m = queue[mid] as { at: number; seq: number };
-      if (m.at < item.at || (m.at === item.at && m.seq < item.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    queue.splice(lo, 0, item);
-  };
+  const quorumErrorVariant = sc.variant === 'quorum-error' || sc.variant === 'quorum-error-unnoticed';
+  const faults: Faults = sc.variant === 'minority-quorum' ? { quorumOffByOne: true } : sc.variant === 'quorum-error-unnoticed' ? { ignoreSeen: true } : {};
 
   const healAt = rng.int(FAULTS_UNTIL_MS[0], FAULTS_UNTIL_MS[1]);
-  let healed = false;
-  // Network fault rates for this schedule.
-  const loss = rng.chance(0.7) ? rng.next() * 0.3 : 0;
-  const dup = rng.chance(0.5) ? rng.next() * 0.2 : 0;
-  const maxDelay = rng.pick([50, 500, 3_000]);
-  const crashRate = rng.pick([0, 1 / 60_000, 1 / 15_000]);
-  const rebootRate = rng.pick([0, 1 / 120_000, 1 / 40_000]);
-  let blocked = new Set<string>();
+  const net = new Network(rng, rng.chance(0.7) ? rng.next() * 0.3 : 0, rng.chance(0.5) ? rng.next() * 0.2 : 0, rng.pick([50, 500, 3_000]));
+  const crashRate = rng.pick([0, 1 / 120_000, 1 / 30_000]);
+  const rebootRate = rng.pick([0, 1 / 300_000, 1 / 90_000]);
+  const env = {
+    TALOS_AUTO_BOOTSTRAP_QUORUM_NODES: String(sc.q),
+    TALOS_AUTO_BOOTSTRAP_SCAN_INTERVAL: `${rng.pick(SCAN_INTERVALS_MS)}ms`,
+    TALOS_AUTO_BOOTSTRAP_FOLLOWER_CHECK_INTERVAL: `${rng.pick([5_000, 15_000])}ms`,
+    TALOS_AUTO_BOOTSTRAP_PRE_BOOTSTRAP_DELAY: `${rng.pick([0, 2_000, 10_000])}ms`,
+    TALOS_AUTO_BOOTSTRAP_DISCOVERY: 'static',
+    ...(sc.controlPlanes !== undefined ? { TALOS_AUTO_BOOTSTRAP_CONTROL_PLANES: String(sc.controlPlanes) } : {}),
+  };
 
-  // Up to N−q control planes never come up (only in the correct variant, where liveness is checked).
+  // Up to N−q control planes never come up (where liveness is checked).
   const absentCount = sc.variant === 'correct' ? rng.int(0, sc.n - sc.q) : 0;
   const nodes: SimNode[] = [];
   for (let i = 0; i < sc.n; i++) {
     nodes.push({
+      index: i,
       id: `cp${i + 1}`,
-      rate: 1 + (rng.next() - 0.5) * 0.2,
+      address: `10.5.0.${i + 1}`,
+      clock: new NodeClock(vt, 1 + (rng.next() - 0.5) * 0.2, rng.int(0, 1e9)),
       up: false,
       boot: 0,
       bootTime: 0,
-      daemonUp: false,
-      daemon: 0,
-      disk: EMPTY_DURABLE,
-      core: undefined,
-      startedAt: 0,
-      lastIssuedAt: undefined,
+      registered: false,
       etcd: { data: undefined, pending: false, running: false },
+      disk: undefined,
+      daemon: undefined,
+      daemonGeneration: 0,
+      finished: false,
       absent: i < absentCount,
-      armed: undefined,
     });
   }
-  const local = (n: SimNode) => Math.floor(now * n.rate);
-  const toGlobal = (n: SimNode, localDelay: number) => now + Math.ceil(localDelay / n.rate);
+  const peers = nodes.map((n) => n.address).join(',');
+  const configs = nodes.map((n) => configFor({ ...env, TALOS_AUTO_BOOTSTRAP_PEERS: peers, TALOS_AUTO_BOOTSTRAP_NODE_IP: n.address }));
 
   const clustersFormed = new Set<string>();
   const bootstrapAccepted = new Set<string>();
   const learned = new Map<string, string>();
   let formedAt: number | undefined;
-  const stats = { reissues: 0, lostBootstraps: 0, crashes: 0, reboots: 0, duels: 0 };
 
   const check = () => {
     if (bootstrapAccepted.size > 1) violations.push(`Bootstrap accepted on ${[...bootstrapAccepted].join(' and ')}`);
@@ -170,244 +151,192 @@ export function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Outco
     if (values.size > 1) violations.push(`nodes learned different bootstrappers: ${[...learned].map(([k, v]) => `${k}=${v}`).join(', ')}`);
   };
 
-  const apply = (n: SimNode, input: Input) => {
-    if (!n.core) return;
-    const r = step(n.core, input, { now: local(n), wallNow: now, random: rng.next() }, faults);
-    n.core = r.state;
-    // The runtime's rule: persist before sending or acting.
-    if (r.persist) n.disk = r.persist;
-    for (const a of r.act) {
-      if (a.kind === 'learned') {
-        learned.set(n.id, a.value);
-        note(`${n.id} learned ${a.value}`);
-      } else if (a.level === 'error' || a.level === 'warn') note(`${n.id} ${a.level} ${a.event}`);
-      else if (a.event === 'proposal-backoff') stats.duels++;
+  // Talos's Bootstrap (internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go, as test/sim's
+  // machine-service.ts models it): AlreadyExists when the etcd data directory is not empty; otherwise accepted
+  // and held in memory until etcd starts, whatever the other control planes are doing.
+  const bootstrap = (n: SimNode): BootstrapAnswer => {
+    if (n.etcd.data !== undefined) {
+      note(`${n.id} Bootstrap refused: etcd data directory is not empty`);
+      return { ok: false, code: status.ALREADY_EXISTS, details: 'etcd data directory is not empty' };
     }
-    for (const s of r.send) {
-      const to = nodes.findIndex((x) => x.id === s.to);
-      if (to < 0) continue;
-      const copies = !healed && rng.chance(dup) ? 2 : 1;
-      for (let c = 0; c < copies; c++) {
-        if (!healed && rng.chance(loss)) continue;
-        schedule(now + rng.int(1, healed ? 50 : maxDelay), { kind: 'deliver', to, message: s.message });
-      }
-    }
-  };
-
-  const reachable = (from: SimNode, to: SimNode) => to.up && !blocked.has(`${from.id}>${to.id}`);
-
-  const candidateOf = (p: SimNode): Candidate => ({
-    address: p.id,
-    identity: p.id,
-    hostname: p.id,
-    bootTime: BigInt(p.bootTime),
-    machineType: 'controlplane',
-    stage: 'running',
-    // What Talos shows (model/etcd-evidence.ts): Running; "Bootstrap requested" while an accepted Bootstrap
-    // waits in memory; otherwise Preparing (waiting to join); the data directory as it is.
-    etcd: {
-      service: p.etcd.running
-        ? { kind: 'running', fact: { state: 'Running', lastEvent: '' } }
-        : p.etcd.pending
-          ? { kind: 'bootstrap-requested', fact: { state: 'Finished', lastEvent: BOOTSTRAP_REQUESTED } }
-          : { kind: 'not-running', fact: { state: 'Preparing', lastEvent: 'Running pre state' } },
-      dataDir: p.etcd.data === undefined ? { kind: 'empty' } : { kind: 'has-data', entries: ['member'] },
-    },
-  });
-
-  // One round of the runner: the real decision (src/bootstrap/core/decide.ts, with the agreement's chosen
-  // node leading), the agreement fed as the runner feeds it, and the real gate at the final check.
-  const round = (i: number) => {
-    const n = nodes[i] as SimNode;
-    if (!n.core) return;
-    const verified = nodes.filter((p) => p === n || reachable(n, p));
-    const controlPlanes = verified.map(candidateOf);
-    const cluster = verified.find((p) => p.etcd.running && p.etcd.data !== undefined);
-    const observation: Observation = {
-      selfAddress: n.id,
-      selfIdentity: n.id,
-      controlPlanes,
-      others: [],
-      rejected: [],
-      memberList: cluster ? { kind: 'ok', memberIds: [cluster.etcd.data as string] } : { kind: 'timed-out', message: 'no etcd' },
-    };
-    const d = decide({ observation, quorumNodes: sc.q, armed: n.armed, chosen: n.core.durable.chosen });
-    apply(n, { kind: 'view', view: { verified: verified.map((p) => p.id), leads: d.kind === 'bootstrap', seen: verified.length } });
-    apply(n, { kind: 'tick' });
-    if (d.kind === 'arm') n.armed = n.id;
-    else if (d.kind !== 'bootstrap') n.armed = undefined;
-    if (d.kind !== 'bootstrap') return;
-    // The daemon before agreement: a majority seen and the evidence were enough to call.
-    if (sc.variant === 'no-agreement') return talosBootstrap(n, false);
-    const core = n.core;
-    const self = controlPlanes.find((c) => c.identity === n.id) as Candidate;
-    const gate = bootstrapGate({
-      self: n.id,
-      chosen: core.durable.chosen,
-      chosenAtMs: core.durable.chosenAtMs,
-      quorumError: core.quorumError,
-      evidence: 'not-bootstrapped',
-      ownDataDirEmpty: self.etcd.dataDir.kind === 'empty',
-      ownEtcdRunning: self.etcd.service.kind === 'running' ? true : self.etcd.service.kind === 'not-running' ? false : undefined,
-      lastIssuedAt: n.lastIssuedAt,
-      issuedBefore: n.disk.bootstrapIssued,
-      startedAt: n.startedAt,
-      now: local(n),
-      reissueDelayMs: REISSUE_DELAY_MS,
-    });
-    if (gate.kind === 'call') talosBootstrap(n, gate.reissue);
-    else n.armed = undefined;
-  };
-
-  // Talos's Bootstrap (internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go): refused when the
-  // etcd data directory is not empty; otherwise accepted and held in memory until etcd starts.
-  const talosBootstrap = (n: SimNode, reissue: boolean) => {
-    if (n.etcd.data !== undefined) return note(`${n.id} Bootstrap refused: data directory not empty`);
-    note(`${n.id} Bootstrap accepted${reissue ? ' (re-issued)' : ''}`);
-    if (reissue) stats.reissues++;
+    if (bootstrapAccepted.has(n.id)) stats.reissues++;
+    note(`${n.id} Bootstrap accepted`);
     bootstrapAccepted.add(n.id);
-    n.lastIssuedAt = local(n);
-    if (!n.disk.bootstrapIssued) {
-      n.disk = { ...n.disk, bootstrapIssued: true };
-      if (n.core) n.core = { ...n.core, durable: n.disk };
-    }
+    if (quorumErrorVariant) violations.push(`${n.id} called Bootstrap although q=${sc.q} is not a majority of the ${sc.n} control planes it was shown`);
+    else if (sc.variant !== 'no-agreement' && n.disk?.chosen !== n.id) violations.push(`${n.id} called Bootstrap without being the chosen bootstrapper (its state: ${n.disk?.chosen ?? 'none chosen'})`);
     if (!n.etcd.pending) {
       n.etcd.pending = true;
-      schedule(now + rng.int(ETCD_START_MS[0], ETCD_START_MS[1]), { kind: 'etcd-start', node: nodes.indexOf(n), boot: n.boot });
+      const boot = n.boot;
+      vt.after(rng.int(...ETCD_START_MS), () => etcdStart(n, boot));
     }
     check();
+    return { ok: true };
+  };
+  const talos: SimTalos = { vt, net, rng, nodes, bootstrap, answerLost: () => void stats.lostAnswers++ };
+
+  const etcdStart = (n: SimNode, boot: number) => {
+    if (!n.up || n.boot !== boot || !n.etcd.pending) return;
+    n.etcd.pending = false;
+    if (n.etcd.data === undefined) {
+      const cluster = `etcd@${n.id}#${clustersFormed.size + 1}`;
+      n.etcd.data = cluster;
+      clustersFormed.add(cluster);
+      note(`${n.id} etcd started a new cluster ${cluster}`);
+      formedAt ??= vt.now;
+      check();
+    }
+    n.etcd.running = true;
   };
 
-  const startDaemon = (n: SimNode) => {
-    n.daemon++;
-    n.daemonUp = true;
-    if (sc.variant === 'forgetful-acceptor') n.disk = EMPTY_DURABLE;
-    n.core = initialState(n.id, params, n.disk, TUNABLES);
-    n.startedAt = local(n);
-    n.lastIssuedAt = undefined;
-    n.armed = undefined;
-    if (n.disk.chosen !== undefined) learned.set(n.id, n.disk.chosen);
-    schedule(now + rng.int(0, ROUND_MS), { kind: 'round', node: nodes.indexOf(n), daemon: n.daemon });
+  const kill = (n: SimNode) => {
+    const d = n.daemon;
+    if (!d) return;
+    d.alive = false;
+    d.stop.abort();
+    n.daemon = undefined;
+  };
+
+  const startDaemon = (n: SimNode, boot: number) => {
+    if (!n.up || n.boot !== boot || n.daemon || n.finished) return;
+    const config = configs[n.index] as Config;
+    const d: DaemonInstance = { generation: ++n.daemonGeneration, alive: true, stop: new AbortController(), runtime: undefined };
+    n.daemon = d;
+    note(`${n.id} daemon started`);
+    const timers = daemonTimers(vt, n.clock, () => d.alive);
+    const log = createLogger('info', {
+      write: (line: string) => {
+        const { event, level, msg } = JSON.parse(line) as { event?: string; level: string; msg: string };
+        if (event === 'proposal-backoff') stats.duels++;
+        note(`${n.id} ${level} ${msg}`);
+      },
+    });
+    let agreement: RunnerAgreement | undefined;
+    if (sc.variant !== 'no-agreement') {
+      // The acceptor state file: kept across crashes and reboots; the broken variant loses it on every start.
+      const store: DurableStore = { load: () => (sc.variant === 'forgetful-acceptor' ? undefined : n.disk), save: (s) => void (n.disk = s) };
+      const runtime = new AgreementRuntime({
+        self: n.id,
+        params: { quorum: sc.q, controlPlanes: sc.controlPlanes, clusterId: 'sim-cluster' },
+        store,
+        log,
+        send: net.sender(vt, nodes, n, d),
+        now: () => n.clock.now(),
+        wallNow: () => WALL_EPOCH_MS + vt.now,
+        random: () => rng.next(),
+        faults,
+      });
+      d.runtime = runtime;
+      const learn = (value: string) => {
+        learned.set(n.id, value);
+        check();
+      };
+      runtime.whenLearned(learn);
+      if (runtime.chosen !== undefined) learn(runtime.chosen);
+      agreement = runnerAgreementFor({ runtime, self: n.id, log, config, addresses: new Map(), now: () => n.clock.now(), timers });
+    }
+    const io = new SimIO(talos, n, d, config);
+    const ended = (code: number, why: string) => {
+      if (!d.alive) return;
+      note(`${n.id} daemon exited ${code}: ${why}`);
+      kill(n);
+      if (code === 0) n.finished = true;
+      else vt.after(RESTART_INTERVAL_MS, () => startDaemon(n, boot));
+    };
+    runDaemonLoop({ config, log, self: n.address, selfIdentity: n.id, io, signal: d.stop.signal, random: () => rng.next(), wakeup: new Wakeup(timers), clock: n.clock, timers, ...(agreement ? { agreement } : {}) }).then(
+      (r) => ended(r.exitCode, r.reason),
+      (e: unknown) => {
+        if (!d.alive) return;
+        violations.push(`${n.id}: the daemon threw ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        ended(1, 'threw');
+      },
+    );
+    if (!net.healed && crashRate > 0) {
+      vt.after(exponential(rng, crashRate), () => {
+        if (net.healed || n.daemon !== d) return;
+        note(`${n.id} daemon crashed`);
+        stats.crashes++;
+        kill(n);
+        vt.after(RESTART_INTERVAL_MS, () => startDaemon(n, boot));
+      });
+    }
   };
 
   const bootNode = (n: SimNode) => {
+    if (n.up) return;
     n.boot++;
     n.up = true;
+    n.registered = true;
+    n.finished = false;
     // A new boot time; sometimes the clock steps after sync, moving it by minutes either way.
-    n.bootTime = Math.floor(now / 1000) + (rng.chance(0.2) ? rng.int(-600, 600) : 0);
-    // etcd with data restarts and rejoins its own cluster; without data it waits to join or for a Bootstrap.
+    n.bootTime = Math.floor((WALL_EPOCH_MS + vt.now) / 1000) + (rng.chance(0.2) ? rng.int(-600, 600) : 0);
+    // etcd with data restarts into its own cluster; without data it waits to join or for a Bootstrap.
     n.etcd.running = n.etcd.data !== undefined;
-    schedule(now + rng.int(1_000, 10_000), { kind: 'daemon-start', node: nodes.indexOf(n), boot: n.boot });
+    const boot = n.boot;
+    note(`${n.id} booted (boot time ${n.bootTime})`);
+    vt.after(quorumErrorVariant ? rng.int(2_000, 10_000) : rng.int(1_000, 10_000), () => startDaemon(n, boot));
+    if (!net.healed && rebootRate > 0) vt.after(exponential(rng, rebootRate), () => reboot(n, boot));
   };
 
-  for (const n of nodes) if (!n.absent) schedule(rng.int(0, 60_000), { kind: 'boot-up', node: nodes.indexOf(n), boot: 0 });
-  schedule(0, { kind: 'partition' });
-  schedule(healAt, { kind: 'heal' });
-  const horizon = healAt + LIVENESS_BOUND_MS;
+  const reboot = (n: SimNode, boot: number) => {
+    if (net.healed || !n.up || n.boot !== boot) return;
+    note(`${n.id} rebooted${n.etcd.pending ? ' (its accepted Bootstrap is lost)' : ''}`);
+    stats.reboots++;
+    if (n.etcd.pending) stats.lostBootstraps++;
+    kill(n);
+    n.up = false;
+    n.etcd.pending = false;
+    n.etcd.running = false;
+    vt.after(rng.int(10_000, 60_000), () => bootNode(n));
+  };
 
-  while (queue.length > 0) {
-    const item = queue.shift() as { at: number; seq: number; ev: Event };
-    if (item.at > horizon) break;
-    now = item.at;
-    events++;
-    const ev = item.ev;
-    switch (ev.kind) {
-      case 'boot-up': {
-        const n = nodes[ev.node] as SimNode;
-        if (n.up || n.boot !== ev.boot) break;
-        bootNode(n);
-        break;
-      }
-      case 'daemon-start': {
-        const n = nodes[ev.node] as SimNode;
-        if (!n.up || n.boot !== ev.boot || n.daemonUp) break;
-        startDaemon(n);
-        if (!healed && crashRate > 0) schedule(now + Math.floor(-Math.log(1 - rng.next()) / crashRate), { kind: 'daemon-crash', node: ev.node });
-        if (!healed && rebootRate > 0) schedule(now + Math.floor(-Math.log(1 - rng.next()) / rebootRate), { kind: 'reboot', node: ev.node });
-        break;
-      }
-      case 'round': {
-        const n = nodes[ev.node] as SimNode;
-        if (!n.daemonUp || n.daemon !== ev.daemon) break;
-        round(ev.node);
-        schedule(toGlobal(n, ROUND_MS), ev);
-        break;
-      }
-      case 'deliver': {
-        const n = nodes[ev.to] as SimNode;
-        const from = nodes.find((x) => x.id === ev.message.from);
-        if (!n.daemonUp || !from || blocked.has(`${from.id}>${n.id}`)) break;
-        apply(n, { kind: 'message', message: ev.message });
-        break;
-      }
-      case 'daemon-crash': {
-        const n = nodes[ev.node] as SimNode;
-        if (healed || !n.daemonUp) break;
-        note(`${n.id} daemon crashed`);
-        stats.crashes++;
-        n.daemonUp = false;
-        n.core = undefined;
-        schedule(now + rng.int(1_000, 20_000), { kind: 'daemon-start', node: ev.node, boot: n.boot });
-        break;
-      }
-      case 'reboot': {
-        const n = nodes[ev.node] as SimNode;
-        if (healed || !n.up) break;
-        note(`${n.id} rebooted${n.etcd.pending ? ' (its accepted Bootstrap is lost)' : ''}`);
-        stats.reboots++;
-        if (n.etcd.pending) stats.lostBootstraps++;
-        n.up = false;
-        n.daemonUp = false;
-        n.core = undefined;
-        n.etcd.pending = false;
-        n.etcd.running = false;
-        schedule(now + rng.int(10_000, 60_000), { kind: 'boot-up', node: ev.node, boot: n.boot });
-        break;
-      }
-      case 'etcd-start': {
-        const n = nodes[ev.node] as SimNode;
-        if (!n.up || n.boot !== ev.boot || !n.etcd.pending) break;
-        n.etcd.pending = false;
-        if (n.etcd.data === undefined) {
-          const cluster = `etcd@${n.id}#${clustersFormed.size + 1}`;
-          n.etcd.data = cluster;
-          clustersFormed.add(cluster);
-          note(`${n.id} etcd started a new cluster ${cluster}`);
-          formedAt ??= now;
-          check();
-        }
-        n.etcd.running = true;
-        break;
-      }
-      case 'partition': {
-        if (healed) break;
-        const p = rng.pick([0, 0.1, 0.3, 0.5]);
-        blocked = new Set();
-        for (const a of nodes) for (const b of nodes) if (a !== b && rng.chance(p)) blocked.add(`${a.id}>${b.id}`);
-        schedule(now + rng.int(10_000, 90_000), { kind: 'partition' });
-        break;
-      }
-      case 'heal': {
-        healed = true;
-        blocked = new Set();
-        note('heal: every node up, network whole');
-        for (const n of nodes) if (!n.absent && !n.up) schedule(now, { kind: 'boot-up', node: nodes.indexOf(n), boot: n.boot });
-        for (const n of nodes) if (!n.absent && n.up && !n.daemonUp) schedule(now, { kind: 'daemon-start', node: nodes.indexOf(n), boot: n.boot });
-        break;
-      }
-    }
-    // Joining: a control plane with an empty data directory joins a running cluster it can reach.
+  const partition = () => {
+    if (net.healed) return;
+    const p = rng.pick([0, 0.1, 0.3, 0.5]);
+    net.blocked = new Set();
+    for (const a of nodes) for (const b of nodes) if (a !== b && rng.chance(p)) net.blocked.add(`${a.id}>${b.id}`);
+    vt.after(rng.int(10_000, 90_000), partition);
+  };
+
+  const heal = () => {
+    net.healed = true;
+    net.blocked = new Set();
+    note('heal: every node up, the network whole');
     for (const n of nodes) {
-      if (!n.up || n.etcd.data !== undefined || n.etcd.pending) continue;
-      const source = nodes.find((p) => p !== n && p.etcd.running && reachable(n, p));
-      if (source) {
-        n.etcd.data = source.etcd.data;
-        n.etcd.running = true;
-      }
+      if (n.absent) continue;
+      if (!n.up) bootNode(n);
+      else if (!n.daemon && !n.finished) startDaemon(n, n.boot);
     }
-    if (violations.length > 0) break;
-    // Done early once healed and every present node runs etcd of the one cluster.
-    if (healed && formedAt !== undefined && nodes.every((n) => n.absent || n.etcd.running)) break;
+  };
+
+  // Every node boots within a minute; in the quorum-error variants within a second, so every daemon's first
+  // round already lists them all as members.
+  for (const n of nodes) if (!n.absent) vt.at(quorumErrorVariant ? rng.int(0, 1_000) : rng.int(0, 60_000), () => bootNode(n));
+  vt.at(0, partition);
+  vt.at(healAt, heal);
+  const horizon = healAt + (quorumErrorVariant ? QUORUM_ERROR_WATCH_MS : LIVENESS_BOUND_MS);
+
+  let events = 0;
+  const restore = forbidRealTimers();
+  try {
+    for (let e = vt.next(); e !== undefined && e.at <= horizon; e = vt.next()) {
+      vt.now = e.at;
+      events++;
+      e.run();
+      // Every promise reaction the callback set off runs before the next callback, as in a real event loop.
+      await drainMicrotasks();
+      join(nodes, net);
+      check();
+      if (violations.length > 0) break;
+      if (!quorumErrorVariant && net.healed && formedAt !== undefined && nodes.every((n) => n.absent || n.etcd.running)) break;
+    }
+  } finally {
+    for (const n of nodes) kill(n);
+    restore();
+  }
+  if (quorumErrorVariant && violations.length === 0) {
+    for (const n of nodes) if (n.finished) violations.push(`${n.id}'s daemon exited although q=${sc.q} is not a majority`);
+    const noticed = nodes.filter((n) => n.disk?.maxSeen !== undefined && n.disk.maxSeen >= 2 * sc.q);
+    if (noticed.length < nodes.length) violations.push(`only ${noticed.map((n) => n.id).join(', ') || 'no node'} recorded that ${sc.n} control planes were seen with q=${sc.q}`);
   }
   check();
   const uniq = [...new Set(violations)];
@@ -415,21 +344,62 @@ export function runScenario(sc: Scenario, opts: { trace?: boolean } = {}): Outco
   return { scenario: sc, violations: uniq, formedAfterHealMs, healAtMs: healAt, events, stats, trace };
 }
 
-/** The scenario a seed stands for: N in {1,3,5,7}, q from a majority to N. */
+/** A control plane with an empty data directory and no Bootstrap pending joins a running cluster it reaches. */
+function join(nodes: readonly SimNode[], net: Network): void {
+  for (const n of nodes) {
+    if (!n.up || n.etcd.data !== undefined || n.etcd.pending) continue;
+    const source = nodes.find((p) => p !== n && p.etcd.running && net.reaches(n, p));
+    if (source) {
+      n.etcd.data = source.etcd.data;
+      n.etcd.running = true;
+    }
+  }
+}
+
+function configFor(env: Record<string, string>): Config {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(`simulation config refused: ${JSON.stringify(loaded.problems)}`);
+  return loaded.config;
+}
+
+function exponential(rng: Rng, rate: number): number {
+  return Math.floor(-Math.log(1 - rng.next()) / rate);
+}
+
+function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Any real timer in the code under simulation would make a run depend on the machine: make it fail loudly. */
+function forbidRealTimers(): () => void {
+  const saved = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval };
+  const refuse = () => {
+    throw new Error('a real timer was used inside the simulation; inject Timers (src/util/timers.ts)');
+  };
+  globalThis.setTimeout = refuse as unknown as typeof setTimeout;
+  globalThis.setInterval = refuse as unknown as typeof setInterval;
+  return () => {
+    globalThis.setTimeout = saved.setTimeout;
+    globalThis.setInterval = saved.setInterval;
+  };
+}
+
+/** The scenario a seed stands for: N in {1,3,5,7}, q from a majority to N (below a majority in the quorum-error variants). */
 export function scenarioFor(seed: number, variant: Variant = 'correct'): Scenario {
   const rng = new Rng(seed ^ 0x5bd1e995);
-  const sizes = variant === 'correct' ? [1, 3, 5, 7] : [3, 5, 7];
-  const n = rng.pick(sizes);
+  const n = rng.pick(variant === 'correct' ? [1, 3, 5, 7] : [3, 5, 7]);
+  if (variant === 'quorum-error' || variant === 'quorum-error-unnoticed') return { seed, n, q: rng.int(1, Math.floor(n / 2)), controlPlanes: undefined, variant };
   const q = variant === 'correct' ? rng.int(majorityOf(n), n) : majorityOf(n);
-  return { seed, n, q, variant };
+  return { seed, n, q, controlPlanes: variant === 'correct' && rng.chance(0.5) ? n : undefined, variant };
 }
 
 export interface RunSummary {
   runs: number;
   failures: Outcome[];
   maxFormedAfterHealMs: number;
+  events: number;
   /** Sums over every schedule. */
-  stats: Outcome['stats'];
+  stats: Stats;
 }
 
 /** Safety on every schedule; liveness too for the correct variant. */
@@ -438,20 +408,22 @@ export function failed(o: Outcome): boolean {
   return o.scenario.variant === 'correct' && o.formedAfterHealMs === undefined;
 }
 
-export function runMany(first: number, count: number, variant: Variant, stopAfter = Infinity): RunSummary {
+export async function runMany(first: number, count: number, variant: Variant, stopAfter = Infinity): Promise<RunSummary> {
   const failures: Outcome[] = [];
   let maxFormed = 0;
   let runs = 0;
-  const stats = { reissues: 0, lostBootstraps: 0, crashes: 0, reboots: 0, duels: 0 };
+  let events = 0;
+  const stats = emptyStats();
   for (let seed = first; seed < first + count; seed++) {
-    const o = runScenario(scenarioFor(seed, variant));
+    const o = await runScenario(scenarioFor(seed, variant));
     runs++;
-    for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] += o.stats[k];
+    events += o.events;
+    for (const k of Object.keys(stats) as (keyof Stats)[]) stats[k] += o.stats[k];
     if (o.formedAfterHealMs !== undefined) maxFormed = Math.max(maxFormed, o.formedAfterHealMs);
     if (failed(o)) {
       failures.push(o);
       if (failures.length >= stopAfter) break;
     }
   }
-  return { runs, failures, maxFormedAfterHealMs: maxFormed, stats };
+  return { runs, failures, maxFormedAfterHealMs: maxFormed, events, stats };
 }

@@ -48,6 +48,8 @@ export interface StepResult {
 export interface Faults {
   /** Counts a quorum as `quorum - 1` replies (the "floor(N/2)" bug). */
   quorumOffByOne?: boolean;
+  /** Never notices that q is not a majority of the control planes seen (no quorum error, no refusal). */
+  ignoreSeen?: boolean;
 }
 
 interface Ctx {
@@ -113,9 +115,9 @@ function seeRound(ctx: Ctx, b: Ballot | undefined): void {
 function onView(ctx: Ctx, view: View): void {
   update(ctx, { view });
   const { quorum, controlPlanes } = ctx.state.params;
-  const error = quorumTooSmall(quorum, controlPlanes, view.seen);
+  const error = ctx.faults.ignoreSeen ? undefined : quorumTooSmall(quorum, controlPlanes, view.seen);
   // The count that proves the error is durable: a restart must not forget it (docs/agreement.md).
-  if (quorumTooSmall(quorum, undefined, view.seen) !== undefined && view.seen > (ctx.state.durable.maxSeen ?? 0)) updateDurable(ctx, { maxSeen: view.seen });
+  if (!ctx.faults.ignoreSeen && quorumTooSmall(quorum, undefined, view.seen) !== undefined && view.seen > (ctx.state.durable.maxSeen ?? 0)) updateDurable(ctx, { maxSeen: view.seen });
   if (ctx.state.quorumError === undefined && error !== undefined) {
     update(ctx, { quorumError: error, proposer: { kind: 'idle' } });
     log(ctx, 'error', 'quorum-not-majority', error, { quorum, controlPlanes, seen: view.seen });

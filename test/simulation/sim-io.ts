@@ -1,0 +1,204 @@
+// The runner's window on the simulated cluster: RunnerIO (src/bootstrap/runner.ts) over the simulated Talos
+// nodes, in the shape TalosView (src/bootstrap/talos-view.ts) gives it. Each peer's facts are read at the
+// moment its answer arrives, so a round's evidence has the ages it has on a real network. A daemon instance
+// that has died gets no more answers: its pending calls never settle, as in a killed process.
+import { status } from '@grpc/grpc-js';
+import type { Candidate, MemberListResult, Observation } from '../../src/bootstrap/core/observation.ts';
+import type { RunnerIO } from '../../src/bootstrap/runner.ts';
+import { BOOTSTRAP_DEADLINE_MS, memberListDeadlineMs, type EtcdView, type LocalEtcd, type MembersStatus, type Round } from '../../src/bootstrap/talos-view.ts';
+import type { Config } from '../../src/config.ts';
+import { emptyCounts } from '../../src/discovery/discover.ts';
+import { TalosCallError } from '../../src/talos/node-client.ts';
+import type { Network } from './network.ts';
+import type { Rng } from './random.ts';
+import { candidateOf, memberIdOf, membersOf, type DaemonInstance, type SimNode } from './sim-node.ts';
+import type { VirtualTime } from './virtual-time.ts';
+
+/** A Talos API answer to Bootstrap: accepted, or the gRPC error machined returns. */
+export type BootstrapAnswer = { ok: true } | { ok: false; code: number; details: string };
+
+/** What the runner's I/O needs of the simulated world. */
+export interface SimTalos {
+  vt: VirtualTime;
+  net: Network;
+  rng: Rng;
+  nodes: readonly SimNode[];
+  /** Talos's Bootstrap as machined handles it on `n` (see world.ts). */
+  bootstrap(n: SimNode): BootstrapAnswer;
+  /** Counts a Bootstrap answer lost on its way back. */
+  answerLost(): void;
+}
+
+/** While the faults last, this share of Bootstrap answers is lost on the way back (the outcome is unknown). */
+const BOOTSTRAP_REPLY_LOSS = 0.1;
+/** A call to this node's own apid: a few ms. */
+const LOCAL_CALL_MS: [number, number] = [1, 20];
+
+export class SimIO implements RunnerIO {
+  readonly memberListDeadlineMs: number;
+
+  constructor(
+    private readonly w: SimTalos,
+    private readonly n: SimNode,
+    private readonly d: DaemonInstance,
+    private readonly config: Config,
+  ) {
+    this.memberListDeadlineMs = memberListDeadlineMs(config.scanTimeoutMs);
+  }
+
+  startMemberList(): Promise<MemberListResult> {
+    // EtcdMemberList{query_local:false}: answers at once through a reachable running etcd; before a bootstrap
+    // only at its deadline.
+    const wait = this.reachableCluster() !== undefined ? this.w.rng.int(...LOCAL_CALL_MS) : this.n.clock.toGlobal(this.memberListDeadlineMs);
+    return this.later(wait, () => {
+      const cluster = this.reachableCluster();
+      return cluster === undefined ? { kind: 'timed-out', message: 'context deadline exceeded' } : { kind: 'ok', memberIds: membersOf(this.w.nodes, cluster) };
+    });
+  }
+
+  observe(memberList?: Promise<MemberListResult>, takeEarly?: (partial: Observation) => boolean): Promise<Round> {
+    const { vt, net, nodes } = this.w;
+    const started = this.n.clock.now();
+    const list = memberList ?? this.startMemberList();
+    let listed: MemberListResult | undefined;
+    void list.then((v) => (listed = v));
+    const answered: Candidate[] = [];
+    return new Promise<Round>((resolve) => {
+      let early: ((whole: Round) => void) | undefined;
+      let done = false;
+      const finish = () => {
+        if (done || !this.d.alive) return;
+        done = true;
+        const whole = this.round(started, answered, list, listed, false);
+        if (early) early(whole);
+        else resolve(whole);
+      };
+      // Every configured address is probed (TALOS_AUTO_BOOTSTRAP_PEERS); one that does not answer ends at the timeout.
+      for (const p of nodes) {
+        vt.after(net.answerDelay(this.config.scanTimeoutMs), () => {
+          if (done || !this.d.alive || !(p === this.n || net.reaches(this.n, p))) return;
+          answered.push(candidateOf(p, this.n.clock.now()));
+          if (answered.length === nodes.length) return finish();
+          if (early || !takeEarly) return;
+          const partial = this.round(started, answered, list, listed, true);
+          if (!takeEarly(partial.observation)) return;
+          partial.complete = new Promise<Round>((r) => (early = r));
+          resolve(partial);
+        });
+      }
+      vt.after(this.n.clock.toGlobal(this.config.scanTimeoutMs), finish);
+    });
+  }
+
+  recheck(controlPlanes: readonly Candidate[]): Promise<{ kind: 'fresh'; controlPlanes: Candidate[] } | { kind: 'failed'; reason: string }> {
+    const { vt, net, nodes } = this.w;
+    return new Promise((resolve) => {
+      const fresh = new Map<string, Candidate>();
+      let done = false;
+      for (const c of controlPlanes) {
+        const p = nodes.find((x) => x.id === c.identity);
+        vt.after(net.answerDelay(this.config.scanTimeoutMs), () => {
+          if (done || !this.d.alive || !p || !(p === this.n || net.reaches(this.n, p))) return;
+          fresh.set(c.identity, candidateOf(p, this.n.clock.now()));
+          if (fresh.size < controlPlanes.length) return;
+          done = true;
+          resolve({ kind: 'fresh', controlPlanes: controlPlanes.map((x) => fresh.get(x.identity) as Candidate) });
+        });
+      }
+      vt.after(this.n.clock.toGlobal(this.config.scanTimeoutMs), () => {
+        if (done || !this.d.alive) return;
+        done = true;
+        const missing = controlPlanes.find((c) => !fresh.has(c.identity));
+        resolve({ kind: 'failed', reason: missing ? `${missing.address} (${missing.hostname}): no answer within ${this.config.scanTimeoutMs}ms` : 'no control plane to ask' });
+      });
+    });
+  }
+
+  bootstrapSelf(): Promise<void> {
+    const { vt, net, rng } = this.w;
+    const boot = this.n.boot;
+    const calledAt = vt.now;
+    return new Promise<void>((resolve, reject) => {
+      vt.after(rng.int(...LOCAL_CALL_MS), () => {
+        // machined acts on a call that reached it even if the daemon that made it has died since.
+        if (!this.n.up || this.n.boot !== boot) return;
+        const answer = this.w.bootstrap(this.n);
+        if (!net.healed && rng.chance(BOOTSTRAP_REPLY_LOSS)) {
+          this.w.answerLost();
+          const deadline = calledAt + this.n.clock.toGlobal(BOOTSTRAP_DEADLINE_MS);
+          vt.at(deadline, () => this.d.alive && reject(new TalosCallError('Bootstrap', status.DEADLINE_EXCEEDED, 'context deadline exceeded')));
+          return;
+        }
+        vt.after(rng.int(...LOCAL_CALL_MS), () => {
+          if (!this.d.alive) return;
+          if (answer.ok) resolve();
+          else reject(new TalosCallError('Bootstrap', answer.code, answer.details));
+        });
+      });
+    });
+  }
+
+  localEtcd(): Promise<LocalEtcd> {
+    return this.later(this.w.rng.int(...LOCAL_CALL_MS), () => {
+      const e = this.n.etcd;
+      const memberId = e.running && e.data !== undefined ? memberIdOf(this.n, e.data) : undefined;
+      const detail = e.running ? 'Running' : e.pending ? 'Finished: Bootstrap requested' : 'Preparing: Running pre state';
+      return { running: e.running, healthy: e.running, memberId, detail };
+    });
+  }
+
+  etcdViews(addresses: string[]): Promise<EtcdView[]> {
+    const { net, nodes } = this.w;
+    return this.later(net.answerDelay(this.config.scanTimeoutMs), () =>
+      addresses.map((address) => {
+        const p = nodes.find((x) => x.address === address);
+        if (!p || !(p === this.n || net.reaches(this.n, p))) return { address, memberIds: undefined, error: 'no answer' };
+        if (!p.etcd.running || p.etcd.data === undefined) return { address, memberIds: undefined, error: 'etcd is not running' };
+        return { address, memberIds: membersOf(nodes, p.etcd.data), error: undefined };
+      }),
+    );
+  }
+
+  /** `f()` after `delay` global ms, if this daemon instance still lives; never settles otherwise. */
+  private later<T>(delay: number, f: () => T): Promise<T> {
+    return new Promise<T>((resolve) => {
+      this.w.vt.after(delay, () => {
+        if (this.d.alive) resolve(f());
+      });
+    });
+  }
+
+  /** The cluster of a running etcd this node reaches (its own included), if any. */
+  private reachableCluster(): string | undefined {
+    const p = this.w.nodes.find((x) => x.etcd.running && x.etcd.data !== undefined && (x === this.n || this.w.net.reaches(this.n, x)));
+    return p?.etcd.data;
+  }
+
+  /** The discovery service lists every node that registered (src/discovery/members.ts counts its control planes). */
+  private members(): MembersStatus {
+    const k = this.w.nodes.filter((p) => p.registered).length;
+    return { kind: 'known', members: k, controlPlaneAddresses: k, via: 'watch', controlPlaneMembers: k };
+  }
+
+  private round(started: number, answered: readonly Candidate[], list: Promise<MemberListResult>, listed: MemberListResult | undefined, partial: boolean): Round {
+    const controlPlanes = [...answered];
+    const silent = this.w.nodes.filter((p) => !controlPlanes.some((c) => c.identity === p.id)).map((p) => ({ address: p.address, reason: 'no answer' }));
+    const observation: Observation = { selfAddress: this.n.address, selfIdentity: this.n.id, controlPlanes, others: [], rejected: silent, memberList: listed ?? { kind: 'pending' } };
+    // Counted as TalosView counts them: this node through its own apid, every peer as a static address.
+    const counts = emptyCounts();
+    const selfAnswered = controlPlanes.some((c) => c.identity === this.n.id) ? 1 : 0;
+    counts.self = { probed: 1, answered: selfAnswered, controlPlanes: selfAnswered };
+    counts.static = { probed: this.w.nodes.length - 1, answered: controlPlanes.length - selfAnswered, controlPlanes: controlPlanes.length - selfAnswered };
+    const round: Round = {
+      observation,
+      discovery: { controlPlanes, others: [], rejected: silent, untrusted: [], counts },
+      discoveryMs: this.n.clock.now() - started,
+      members: this.members(),
+      memberList: list,
+      partial,
+      complete: Promise.resolve(undefined as unknown as Round),
+    };
+    if (!partial) round.complete = Promise.resolve(round);
+    return round;
+  }
+}

@@ -1,0 +1,87 @@
+// A simulated Talos control plane as the deterministic simulation holds it: boot, etcd (its data directory,
+// an accepted Bootstrap held in memory, running), the durable acceptor state on its disk, and the daemon
+// instance that runs on it. What a peer reads of it is `candidateOf`: Talos's evidence, as apid serves it.
+import type { AgreementRuntime } from '../../src/agreement/runtime.ts';
+import type { Candidate } from '../../src/bootstrap/core/observation.ts';
+import type { DurableState } from '../../src/agreement/core/state.ts';
+import { BOOTSTRAP_REQUESTED } from '../../src/model/etcd-evidence.ts';
+import type { NodeClock } from './virtual-time.ts';
+
+export interface Etcd {
+  /** The cluster its data directory belongs to; undefined while empty. */
+  data: string | undefined;
+  /** Talos accepted a Bootstrap and holds it in memory until etcd starts. */
+  pending: boolean;
+  running: boolean;
+}
+
+/** One run of `autobootstrap run` on a node, from its start to its exit, crash or the node's reboot. */
+export interface DaemonInstance {
+  generation: number;
+  alive: boolean;
+  stop: AbortController;
+  runtime: AgreementRuntime | undefined;
+}
+
+export interface SimNode {
+  index: number;
+  /** Talos's node identity. */
+  id: string;
+  /** NODE_IP, and the address its apid and agreement port answer at. */
+  address: string;
+  clock: NodeClock;
+  up: boolean;
+  /** Changes on every reboot; events of an older boot are ignored. */
+  boot: number;
+  /** SystemStat.boot_time, Unix seconds. */
+  bootTime: number;
+  /** Registered with the discovery service (from its first boot; kept across reboots within the affiliate TTL). */
+  registered: boolean;
+  etcd: Etcd;
+  /** The acceptor state file; undefined until first written. */
+  disk: DurableState | undefined;
+  daemon: DaemonInstance | undefined;
+  daemonGeneration: number;
+  /** The service exited 0 this boot (Talos: Finished; not restarted until the next boot). */
+  finished: boolean;
+  /** Never comes up (q < N: the control plane that never boots). */
+  absent: boolean;
+}
+
+/**
+ * What apid serves of `p` right now, as the daemon's inspection turns it into a Candidate
+ * (src/model/etcd-evidence.ts): the etcd service Running; Finished "Bootstrap requested" while an accepted
+ * Bootstrap waits in memory; otherwise Preparing (waiting to join); and the data directory as it is.
+ */
+export function candidateOf(p: SimNode, answeredAt: number): Candidate {
+  return {
+    address: p.address,
+    identity: p.id,
+    defaultAddress: p.address,
+    hostname: p.id,
+    bootTime: BigInt(p.bootTime),
+    machineType: 'controlplane',
+    stage: 'running',
+    etcd: {
+      service: p.etcd.running
+        ? { kind: 'running', fact: { state: 'Running', lastEvent: '' } }
+        : p.etcd.pending
+          ? { kind: 'bootstrap-requested', fact: { state: 'Finished', lastEvent: BOOTSTRAP_REQUESTED } }
+          : { kind: 'not-running', fact: { state: 'Preparing', lastEvent: 'Running pre state' } },
+      dataDir: p.etcd.data === undefined ? { kind: 'empty' } : { kind: 'has-data', entries: ['member'] },
+    },
+    answeredAt,
+  };
+}
+
+/** etcd member id of `p` (decimal, as EtcdMemberList gives it): fixed per node and cluster. */
+export function memberIdOf(p: SimNode, cluster: string): string {
+  let h = 0;
+  for (const ch of `${cluster}/${p.id}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+  return String(h + 1);
+}
+
+/** The member ids of `cluster`: every node whose data directory belongs to it. */
+export function membersOf(nodes: readonly SimNode[], cluster: string): string[] {
+  return nodes.filter((n) => n.etcd.data === cluster).map((n) => memberIdOf(n, cluster));
+}
