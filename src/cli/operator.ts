@@ -25,6 +25,14 @@ const SUMMARY: Record<OperatorCommand, string> = {
   status: 'one table of the cluster now, with a one-line verdict',
 };
 
+/** What a command's deadlines are, after its flags: the one thing an operator on a slow network needs. */
+const DEADLINES: Record<OperatorCommand, string> = {
+  preflight: 'each call to a node (TLS handshake, MachineStatus, disk list) waits --call-timeout; a node that answers later is named as slow, with the flag to raise',
+  apply: 'each look at a node (TLS handshake, MachineStatus) waits --call-timeout; ApplyConfiguration waits the longer of --call-timeout and 30s',
+  verify: 'each call to a node waits --call-timeout; the whole run waits --timeout',
+  status: 'each call to a node waits --call-timeout',
+};
+
 export const FLAGS: Record<OperatorCommand, FlagSpec[]> = { preflight: PREFLIGHT_FLAGS, apply: APPLY_FLAGS, verify: VERIFY_FLAGS, status: STATUS_FLAGS };
 
 export function commandHelp(command: OperatorCommand): string {
@@ -45,6 +53,8 @@ usage:
 
 flags:
 ${lines.join('\n')}
+
+deadlines: ${DEADLINES[command]}
 
 exit codes: 0 ok, 1 a node failed (named above), 2 bad flags or input, 3 split brain (verify, status)
 `;

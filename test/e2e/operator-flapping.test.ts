@@ -1,8 +1,9 @@
 // A node whose state flaps while verify looks: cp2's etcd service goes Running -> not running -> Running
-// between looks (it flips after the last call of each look at it). Any single look may be healthy;
-// verify must not report success on it: success needs two looks in a row that agree on every node, and a
-// node that changed is named with both states and the next step. Binds 127.0.239.0/24: run inside a
-// private network namespace.
+// between looks, and cp3's machine stage goes running -> booting -> running with etcd Running throughout
+// (each flips after the last call of each look at the node). Any single look may be healthy; verify must
+// not report success on it: success needs two looks in a row that agree on every node
+// (src/cli/rules/steady.ts), and a node that changed is named with both states and the next step. Binds
+// 127.0.239.0/24: run inside a private network namespace.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { startOperatorCluster, type OperatorCluster } from './operator-harness.ts';
 
@@ -12,6 +13,8 @@ const ALL = CPS.join(',');
 let c: OperatorCluster;
 let flapping = false;
 let flips = 0;
+let stageFlapping = false;
+let stageFlips = 0;
 
 beforeAll(async () => {
   c = await startOperatorCluster(
@@ -30,9 +33,23 @@ beforeAll(async () => {
     etcd.running = !etcd.running;
     flips++;
   });
+  // cp3's machine stage: Talos's MachineStatusController says `booting` from the boot sequence's start and
+  // `running` once it ends without error (internal/app/machined/pkg/controllers/runtime/machine_status.go,
+  // watchEvents: SequenceEvent_START of boot/initialize, SequenceEvent_STOP of boot). A control plane shows
+  // `booting` with etcd Running between etcd's start and the end of its boot sequence; a node whose boot
+  // sequence starts over and over (a boot loop) flaps between the two. The reboot's down window is left
+  // out here so that only the stage differs between looks. A look at cp3 ends with its member list (etcd
+  // runs throughout); the stage is flipped after it.
+  c.sim.onEvent((e) => {
+    if (!stageFlapping || e.kind !== 'call' || e.record.node !== 'cp3' || !e.record.method.endsWith('/EtcdMemberList')) return;
+    const node = c.sim.node('cp3');
+    node.bootCompleted = !node.bootCompleted;
+    stageFlips++;
+  });
 });
 afterAll(async () => {
   flapping = false;
+  stageFlapping = false;
   await c.close();
 });
 
@@ -76,6 +93,42 @@ describe('a node flapping during verify', () => {
 
   test('once cp2 is steady, verify passes after two agreeing looks; exit 0', async () => {
     c.sim.node('cp2').etcd.running = true;
+    const r = await c.run(['verify', '--nodes', ALL, '--timeout', '20s', '--interval', '300ms']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/verified after .*: every node configured, one healthy etcd cluster, steady over two looks/);
+  });
+
+  test('the machine stage of cp3 flaps running <-> booting between looks: never verified, cp3 named with both stages; exit 1', async () => {
+    stageFlapping = true;
+    try {
+      const r = await c.run(['verify', '--nodes', ALL, '--timeout', '3s', '--interval', '400ms']);
+      expect(stageFlips).toBeGreaterThanOrEqual(3);
+      expect(r.code).toBe(1);
+      expect(r.stdout).not.toContain('verified after');
+      expect(r.stdout).toContain('--timeout 3s passed; raise --timeout to wait longer');
+      // Every look alone is healthy (etcd runs on all three, one cluster): only the comparison of two looks
+      // catches it, and names cp3 with both of its stages.
+      const ip = (CPS[2] as string).replace(/\./g, '\\.');
+      const changed = new RegExp(`${ip} \\(${ip}\\) is stuck: changed between the last two looks \\((running|booting), controlplane, etcd Running, members [^>]* -> (running|booting), controlplane, etcd Running, members `);
+      const m = changed.exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      expect(m?.[1]).not.toBe(m?.[2]);
+      expect(r.stdout).toContain(`next: not steady: watch it (talosctl -n ${CPS[2]} services`);
+      expect(r.stderr).toContain(`${CPS[2]}: running, etcd Running`);
+      expect(r.stderr).toContain(`${CPS[2]}: booting, etcd Running`);
+      expect(r.stderr).toContain('cluster: healthy single cluster');
+      // The other nodes did not change: only cp3 is named.
+      expect(r.stdout).not.toContain(`${CPS[0]} (${CPS[0]}) is stuck`);
+      expect(r.stdout).not.toContain(`${CPS[1]} (${CPS[1]}) is stuck`);
+    } finally {
+      stageFlapping = false;
+    }
+    expect(c.sim.bootstrapCalls()).toHaveLength(0);
+    expect(c.sim.etcdClusters('default')).toHaveLength(1);
+  });
+
+  test('once the stage of cp3 is steady (running), verify passes after two agreeing looks; exit 0', async () => {
+    c.sim.node('cp3').bootCompleted = true;
     const r = await c.run(['verify', '--nodes', ALL, '--timeout', '20s', '--interval', '300ms']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/verified after .*: every node configured, one healthy etcd cluster, steady over two looks/);

@@ -1,5 +1,5 @@
 // TLS failures of the operator's own credentials, against a bootstrapped simulated cluster: a talosconfig whose
-// client certificate expired, whose crt is another cluster's, whose extended key usage is not exactly
+// client certificate expired or is not yet valid (clock skew), whose crt is another cluster's, whose extended key usage is not exactly
 // clientAuth (apid's rule), whose CA is another cluster's (every node's server certificate fails
 // verification), and one listed node of another cluster. status and verify name each node with the reason
 // and the fix, exit non-zero, and never say healthy. Binds 127.0.237.0/24: run inside a private network
@@ -38,6 +38,8 @@ beforeAll(async () => {
   writeTalosconfig('good', ca, c.sim.clientCertificate(admin));
   // Issued three days ago for one hour.
   writeTalosconfig('expired', ca, c.sim.clientCertificate({ ...admin, notBefore: new Date(Date.now() - 3 * 86_400_000), validForMs: 3_600_000 }));
+  // Clock skew: issued on a machine whose clock is a day ahead (valid from tomorrow).
+  writeTalosconfig('not-yet-valid', ca, c.sim.clientCertificate({ ...admin, notBefore: new Date(Date.now() + 86_400_000) }));
   const other = c.sim.clientCertificate({ ...admin, group: 'other' });
   writeTalosconfig('foreign', c.sim.osCaPem('other'), other);
   writeTalosconfig('foreign-crt', ca, other);
@@ -61,6 +63,7 @@ describe('the operator credentials refused: named per node with the fix, never h
 
   const refused: [string, string, RegExp][] = [
     ['expired', "the talosconfig's client certificate expired at ", /generate a new talosconfig from this cluster's secrets \(talosctl gen config --with-secrets/],
+    ['not-yet-valid', "the talosconfig's client certificate is not yet valid (not until ", /set the clocks right \(NTP\): the clock of the machine that generated the talosconfig was ahead/],
     ['foreign-crt', "the talosconfig's client certificate is not signed by the talosconfig's CA (issuer O=talos): its crt is from another cluster", /use this cluster's talosconfig/],
     ['eku-both', "the talosconfig's client certificate has extended key usage serverAuth, clientAuth; apid accepts exactly clientAuth", /issue a client certificate with extended key usage clientAuth only/],
     ['eku-server', "the talosconfig's client certificate has extended key usage serverAuth; apid accepts exactly clientAuth", /issue a client certificate with extended key usage clientAuth only/],

@@ -59,7 +59,7 @@ describe('retry schedule', () => {
 describe('classifyApplyError', () => {
   const table: [number, string, 'transient' | 'permanent', RegExp][] = [
     [status.UNAVAILABLE, 'connection refused', 'transient', /powered on/],
-    [status.DEADLINE_EXCEEDED, 'deadline exceeded', 'transient', /reachable/],
+    [status.DEADLINE_EXCEEDED, 'deadline exceeded', 'transient', /^on a slow network raise --call-timeout .*reachable/],
     [status.CANCELLED, 'cancelled', 'transient', /reachable/],
     [status.INVALID_ARGUMENT, 'failed to parse config', 'permanent', /talosctl validate/],
     // A code apid chose keeps its meaning, whatever the message mentions.

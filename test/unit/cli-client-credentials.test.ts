@@ -24,8 +24,8 @@ describe('clientCertificateProblem', () => {
   });
   test('not yet valid: the clock is named first', () => {
     const p = clientCertificateProblem(identity(issueClientCertificate(ours.osCa, { ...admin, notBefore: new Date(NOW.getTime() + 86_400_000) })), NOW);
-    expect(p?.problem).toMatch(/is not valid before/);
-    expect(p?.fix).toMatch(/^check this machine's clock/);
+    expect(p?.problem).toMatch(/is not yet valid \(not until \S+; this machine's clock says \S+\): clock skew$/);
+    expect(p?.fix).toMatch(/^set the clocks right \(NTP\)/);
   });
   test("another cluster's crt under our ca", () => {
     expect(clientCertificateProblem(identity(issueClientCertificate(theirs.osCa, admin)), NOW)?.problem).toMatch(/not signed by the talosconfig's CA .*another cluster/);

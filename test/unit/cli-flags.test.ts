@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { applyOptions } from '../../src/cli/commands/apply.ts';
-import { preflightPolicy, PREFLIGHT_RETRIES } from '../../src/cli/commands/preflight.ts';
+import { preflightOptions, preflightPolicy, PREFLIGHT_RETRIES } from '../../src/cli/commands/preflight.ts';
 import { verifyOptions } from '../../src/cli/commands/verify.ts';
 import { statusOptions } from '../../src/cli/commands/status.ts';
 import { DEFAULT_AGREEMENT_PORT } from '../../src/config.ts';
-import { callTimeoutMs } from '../../src/cli/nodes/cluster-view.ts';
 import { FLAGS, OPERATOR_COMMANDS, runOperator, type OperatorCommand } from '../../src/cli/operator.ts';
-import { endpointsOf, loadTalosconfig, parseCommand, resolveInputs } from '../../src/cli/inputs/options.ts';
+import { callTimeoutMs, endpointsOf, loadTalosconfig, parseCommand, resolveInputs } from '../../src/cli/inputs/options.ts';
 import { APPLY_CONFIG_FLAGS, parseTalhelperOutput } from '../../src/cli/inputs/talhelper.ts';
 import { DEFAULT_RETRY } from '../../src/cli/rules/retry.ts';
 import type { Io } from '../../src/cli/render/report.ts';
@@ -84,9 +83,19 @@ const CASES: Record<string, Case> = {
     expect(statusOptions(valuesOf(c, ['--agreement-port', '24999'])).agreementPort).toBe(24999);
   },
   'call-timeout': (c) => {
-    expect(callTimeoutMs(valuesOf(c, []))).toBe(5000);
-    expect(callTimeoutMs(valuesOf(c, ['--call-timeout', '20s']))).toBe(20_000);
-    expect(() => callTimeoutMs(valuesOf(c, ['--call-timeout', 'slow']))).toThrow('--call-timeout "slow" is not a duration');
+    // The deadline each command sets from it: preflight, verify and status take it as is; apply looks at
+    // a node within it and gives ApplyConfiguration at least 30s.
+    const deadline = (args: string[]) =>
+      c === 'apply' ? applyOptions(valuesOf(c, args)).deadlines : c === 'preflight' ? preflightOptions(valuesOf(c, args)).callTimeoutMs : callTimeoutMs(valuesOf(c, args));
+    if (c === 'apply') {
+      expect(deadline([])).toEqual({ probeMs: 5000, applyConfigurationMs: 30_000 });
+      expect(deadline(['--call-timeout', '1s'])).toEqual({ probeMs: 1000, applyConfigurationMs: 30_000 });
+      expect(deadline(['--call-timeout', '45s'])).toEqual({ probeMs: 45_000, applyConfigurationMs: 45_000 });
+    } else {
+      expect(deadline([])).toBe(5000);
+      expect(deadline(['--call-timeout', '20s'])).toBe(20_000);
+    }
+    for (const bad of ['slow', '0s', '-1s', '2h']) expect(() => deadline([`--call-timeout=${bad}`])).toThrow(`--call-timeout "${bad}" is not a duration from 1ms to 1h`);
   },
 };
 

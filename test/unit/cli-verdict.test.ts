@@ -133,6 +133,13 @@ describe('classifyNode: what a node is, never read from an error text', () => {
     expect(await classifyNode({ kind: 'closed', reason: 'no TLS handshake within 3000ms' }, cas, look)).toMatchObject({ kind: 'unreachable' });
     expect(asked).toBe(false);
   });
+  test('MachineStatus ran out of its deadline → unknown and slow, never "another CA"', async () => {
+    const timedOut = async (): Promise<InsecureLook> => ({ kind: 'failed', detail: 'Deadline exceeded after 1.001s', timedOut: true });
+    const r = await classifyNode(maintenanceCert, cas, timedOut);
+    expect(r).toEqual({ kind: 'unknown', slow: true, detail: expect.stringContaining('it did not answer MachineStatus within the call timeout (Deadline exceeded after 1.001s)') });
+    // Refused instead: a configured apid of another CA, as before.
+    expect(await classifyNode(maintenanceCert, cas, failing('TLSV1_ALERT_CERTIFICATE_REQUIRED'))).toMatchObject({ kind: 'unknown', otherCa: true });
+  });
   test('a handshake without any certificate and no insecure answer → unknown', async () => {
     expect(await classifyNode({ kind: 'failed', reason: 'ECONNRESET' }, cas, failing('x'))).toMatchObject({ kind: 'unknown' });
   });
@@ -172,6 +179,17 @@ describe('preflightChecks', () => {
     expect(checks.map((c) => `${c.name}:${c.result}`)).toEqual(['reachable:fail', 'maintenance:skip', 'config:pass', 'machine-type:pass', 'ca-key:pass', 'install-disk:skip']);
     expect(checks[0]?.detail).toBe('no answer on 10.0.0.1:50000 after 3 attempts (connect ECONNREFUSED 10.0.0.1:50000)');
     expect(checks[0]?.fix).toMatch(/power the node on/);
+  });
+  test('slow, not refusing: a MachineStatus or disk list that ran out of --call-timeout names the flag and its value', () => {
+    const slow = preflightChecks(input({ probe: { kind: 'unknown', detail: 'neither in maintenance nor known to be configured: x', slow: true }, attempts: 2, disks: undefined, callTimeoutMs: 1000 }));
+    expect(slow.find((ch) => ch.name === 'maintenance')).toMatchObject({ result: 'fail', detail: 'slow: apid completed the TLS handshake, but MachineStatus did not answer within the call timeout of 1s (2 attempts)' });
+    expect(slow.find((ch) => ch.name === 'maintenance')?.fix).toStartWith('on a slow network raise --call-timeout (now 1s); else ');
+    const handshake = preflightChecks(input({ probe: { kind: 'unreachable', detail: 'no TLS handshake within 1000ms' }, disks: undefined, callTimeoutMs: 1000 }));
+    expect(handshake[0]?.fix).toEndWith('; on a slow network raise --call-timeout (now 1s)');
+    const refused = preflightChecks(input({ probe: { kind: 'unreachable', detail: 'connect ECONNREFUSED 10.0.0.1:50000' }, disks: undefined, callTimeoutMs: 1000 }));
+    expect(refused[0]?.fix).not.toContain('--call-timeout');
+    const disks = preflightChecks(input({ disks: { error: 'Deadline exceeded after 1.001s', timedOut: true }, callTimeoutMs: 1000 }));
+    expect(disks.find((ch) => ch.name === 'install-disk')?.fix).toStartWith('on a slow network raise --call-timeout (now 1s)');
   });
   test('already configured, control plane without its CA key, type not set', () => {
     const c = input({ probe: { kind: 'configured', detail: 'its apid certificate chains to the OS CA in cp1.yaml' }, disks: undefined });

@@ -6,7 +6,7 @@ import { applyIo } from '../nodes/apply-io.ts';
 import { applyAll, type NodeApplyResult } from '../rules/apply-node.ts';
 import type { TrustedCa } from '../nodes/identify-node.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
-import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
+import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, callTimeoutFlag, callTimeoutMs, durationFlag, intFlag, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { Progress, table, type Io } from '../render/report.ts';
 import { retrySchedule, type RetryPolicy } from '../rules/retry.ts';
@@ -16,15 +16,23 @@ import { APID_PORT } from '../nodes/connect.ts';
 import { servedFingerprints } from '../nodes/fingerprint.ts';
 import { describeConflict, groupSameNodes } from '../rules/same-node.ts';
 
+/**
+ * The least ApplyConfiguration is given (ms), whatever --call-timeout says: the node validates and writes
+ * the config before it answers, and a deadline cut short there leaves the operator guessing whether it
+ * was taken (apply then looks, but a timely answer is better).
+ */
+export const MIN_APPLY_CONFIGURATION_DEADLINE_MS = 30_000;
+
 export const APPLY_FLAGS = [
   ...MAINTENANCE_FLAGS,
   ...RETRY_FLAGS,
   { name: 'parallel', kind: 'string' as const, help: 'nodes configured at once (1 = one after another)', default: '1' },
   { name: 'wait-timeout', kind: 'string' as const, help: 'how long to wait for each node to leave maintenance', default: '10m' },
+  callTimeoutFlag(
+    `deadline of each look at a node (TLS handshake, MachineStatus); ApplyConfiguration waits the longer of it and ${formatDuration(MIN_APPLY_CONFIGURATION_DEADLINE_MS)} (it validates and writes the config before it answers); raise it on a slow network`,
+  ),
 ];
 
-const CALL_DEADLINE_MS = 30_000;
-const PROBE_DEADLINE_MS = 3_000;
 const POLL_MS = 500;
 
 function render(results: NodeApplyResult[]): string {
@@ -48,15 +56,29 @@ function render(results: NodeApplyResult[]): string {
   return text;
 }
 
-/** apply's settings from its flags (each flag read here is one the run uses). */
-export function applyOptions(values: FlagValues): { policy: RetryPolicy; parallel: number; waitTimeoutMs: number } {
+/** Each deadline apply sets (ms), from --call-timeout. */
+export interface ApplyDeadlines {
+  /** Each look at a node (TLS handshake, insecure MachineStatus): --call-timeout. */
+  probeMs: number;
+  /** Each ApplyConfiguration call: the longer of --call-timeout and MIN_APPLY_CONFIGURATION_DEADLINE_MS. */
+  applyConfigurationMs: number;
+}
+
+/** apply's settings from its flags (each flag read here is one the run uses). Throws UsageError naming a bad flag. */
+export function applyOptions(values: FlagValues): { policy: RetryPolicy; parallel: number; waitTimeoutMs: number; deadlines: ApplyDeadlines } {
   requireMaintenanceMode(values);
-  return { policy: retryPolicy(values), parallel: intFlag(values, 'parallel', 1, 1, 256), waitTimeoutMs: durationFlag(values, 'wait-timeout', 10 * 60_000, 1) };
+  const callTimeout = callTimeoutMs(values);
+  return {
+    policy: retryPolicy(values),
+    parallel: intFlag(values, 'parallel', 1, 1, 256),
+    waitTimeoutMs: durationFlag(values, 'wait-timeout', 10 * 60_000, 1),
+    deadlines: { probeMs: callTimeout, applyConfigurationMs: Math.max(MIN_APPLY_CONFIGURATION_DEADLINE_MS, callTimeout) },
+  };
 }
 
 export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'>): Promise<ExitCode> {
   const { values, output } = parseCommand(args, APPLY_FLAGS);
-  const { policy, parallel, waitTimeoutMs } = applyOptions(values);
+  const { policy, parallel, waitTimeoutMs, deadlines } = applyOptions(values);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   // Every config is read before any node is touched: a typo in one file stops the run, not half of it.
   const cas = new Map<string, TrustedCa[]>();
@@ -68,16 +90,18 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
     return { target, data: read.config.data };
   });
   // One node behind several addresses is configured once, through the first; the others are reported as it.
-  const { groups, conflicts } = targets.length > 1 ? groupSameNodes(targets, await servedFingerprints(targets.map((t) => t.address), APID_PORT, PROBE_DEADLINE_MS)) : { groups: targets.map((primary) => ({ primary, aliases: [] })), conflicts: [] };
+  const { groups, conflicts } = targets.length > 1 ? groupSameNodes(targets, await servedFingerprints(targets.map((t) => t.address), APID_PORT, deadlines.probeMs)) : { groups: targets.map((primary) => ({ primary, aliases: [] })), conflicts: [] };
   if (conflicts.length > 0) throw new UsageError(`${conflicts.map(describeConflict).join('; ')}; give each node one config`);
   const primaries = new Set(groups.map((g) => g.primary));
   const toApply = items.filter((i) => primaries.has(i.target));
   const progress = new Progress(io, targets);
   for (const g of groups) for (const a of g.aliases) progress.update(a.address, `same node as ${g.primary.address} (the same server certificate answers on both): configured through it`);
-  progress.note(`applying to ${toApply.length} node(s), ${parallel} at a time; retries ${policy.retries} (delays ${retrySchedule(policy).map(formatDuration).join(', ') || 'none'})`);
+  progress.note(
+    `applying to ${toApply.length} node(s), ${parallel} at a time; retries ${policy.retries} (delays ${retrySchedule(policy).map(formatDuration).join(', ') || 'none'}); deadlines: ${formatDuration(deadlines.probeMs)} per look, ${formatDuration(deadlines.applyConfigurationMs)} per ApplyConfiguration`,
+  );
   const deps = applyIo({
-    callDeadlineMs: CALL_DEADLINE_MS,
-    probeDeadlineMs: PROBE_DEADLINE_MS,
+    callDeadlineMs: deadlines.applyConfigurationMs,
+    probeDeadlineMs: deadlines.probeMs,
     pollMs: POLL_MS,
     waitTimeoutMs,
     casFor: (t) => cas.get(t.address) ?? [],
@@ -92,6 +116,6 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
     return { name: t.name, address: t.address, file: t.file ?? '', ok: resultOf.get(primary)?.ok ?? false, attempts: [], sameNodeAs: primary };
   });
   const ok = results.every((r) => r.ok);
-  emit(io, output, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, nodes: results, failed: results.filter((r) => !r.ok && !r.sameNodeAs).map((r) => r.address) }, () => render(results));
+  emit(io, output, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, deadlines, nodes: results, failed: results.filter((r) => !r.ok && !r.sameNodeAs).map((r) => r.address) }, () => render(results));
   return ok ? EXIT.OK : EXIT.FAILURE;
 }

@@ -2,13 +2,14 @@
 import { EXIT, type ExitCode } from '../../exit-codes.ts';
 import { mapBounded } from '../../util/bounded.ts';
 import { DISKS } from '../../talos/resources.ts';
+import { status } from '@grpc/grpc-js';
 import { TalosCallError } from '../../talos/node-client.ts';
 import { sleep } from '../../util/sleep.ts';
 import { insecureClient, shortTransportError } from '../nodes/connect.ts';
 import type { DiskInfo } from '../rules/disk-selector.ts';
 import { identifyNode, type NodeProbe, type TrustedCa } from '../nodes/identify-node.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
-import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
+import { MAINTENANCE_FLAGS, requireMaintenanceMode, RETRY_FLAGS, callTimeoutFlag, callTimeoutMs, parseCommand, resolveInputs, retryPolicy, type InputContext } from '../inputs/options.ts';
 import { CHECKS, preflightChecks, type Check, type PreflightInput } from '../rules/preflight-checks.ts';
 import { machineConfigCheck } from '../../machine-config/preflight-check.ts';
 import { readFileSync } from 'node:fs';
@@ -24,9 +25,12 @@ import type { NodeTarget } from '../inputs/target.ts';
 
 /** preflight looks, it does not wait out a boot: fewer retries by default than apply. */
 export const PREFLIGHT_RETRIES = 2;
-export const PREFLIGHT_FLAGS = [...MAINTENANCE_FLAGS, ...RETRY_FLAGS.map((f) => (f.name === 'retries' ? { ...f, help: 'looks at an unreachable node after the first', default: String(PREFLIGHT_RETRIES) } : f))];
+export const PREFLIGHT_FLAGS = [
+  ...MAINTENANCE_FLAGS,
+  ...RETRY_FLAGS.map((f) => (f.name === 'retries' ? { ...f, help: 'looks at an unreachable node after the first', default: String(PREFLIGHT_RETRIES) } : f)),
+  callTimeoutFlag('deadline of each call to a node (TLS handshake, MachineStatus, disk list); raise it on a slow network, where a node that answers too late is named as slow'),
+];
 const PREFLIGHT_CONCURRENCY = 32;
-const DEADLINE_MS = 5_000;
 
 export interface PreflightResult {
   name: string;
@@ -39,23 +43,24 @@ export interface PreflightResult {
 }
 
 /** 1 + --retries looks on the retry schedule: a node still booting gets a moment. */
-async function reach(address: string, cas: TrustedCa[], policy: RetryPolicy): Promise<{ probe: NodeProbe; attempts: number }> {
+async function reach(address: string, cas: TrustedCa[], policy: RetryPolicy, deadlineMs: number): Promise<{ probe: NodeProbe; attempts: number }> {
   const delays = retrySchedule(policy);
   for (let attempt = 1; ; attempt++) {
-    const probe = await identifyNode(address, cas, DEADLINE_MS);
+    const probe = await identifyNode(address, cas, deadlineMs);
     const delay = delays[attempt - 1];
     if (probe.kind === 'maintenance' || probe.kind === 'configured' || delay === undefined) return { probe, attempts: attempt };
     await sleep(delay);
   }
 }
 
-async function listDisks(address: string): Promise<DiskInfo[] | { error: string }> {
-  const client = insecureClient(address, DEADLINE_MS);
+async function listDisks(address: string, deadlineMs: number): Promise<DiskInfo[] | { error: string; timedOut?: boolean }> {
+  const client = insecureClient(address, deadlineMs);
   try {
     const list = await client.listResources(DISKS);
     return list.map((r) => ({ ...((r.spec ?? {}) as Omit<DiskInfo, 'id'>), id: r.id }));
   } catch (e) {
-    return { error: e instanceof TalosCallError ? shortTransportError(e.details) : String(e) };
+    if (!(e instanceof TalosCallError)) return { error: String(e) };
+    return { error: shortTransportError(e.details), ...(e.code === status.DEADLINE_EXCEEDED ? { timedOut: true } : {}) };
   } finally {
     client.close();
   }
@@ -76,14 +81,15 @@ export function nodeChecks(input: PreflightInput, text: string | undefined): Che
   return [...preflightChecks(input), { name: 'machine-config', ...check }];
 }
 
-export async function preflightNode(target: NodeTarget, policy: RetryPolicy, progress: Progress, served: Map<string, string>): Promise<PreflightResult> {
+/** `deadlineMs`: each call's deadline (--call-timeout). */
+export async function preflightNode(target: NodeTarget, policy: RetryPolicy, progress: Progress, served: Map<string, string>, deadlineMs: number): Promise<PreflightResult> {
   progress.update(target.address, 'checking');
   const config = readNodeConfig(target.file as string);
   const ca = config.ok ? osCaOf(config.config) : undefined;
-  const { probe, attempts } = await reach(target.address, ca ? [ca] : [], policy);
-  const disks = probe.kind === 'maintenance' ? await listDisks(target.address) : undefined;
+  const { probe, attempts } = await reach(target.address, ca ? [ca] : [], policy, deadlineMs);
+  const disks = probe.kind === 'maintenance' ? await listDisks(target.address, deadlineMs) : undefined;
   const fingerprint = target.certFingerprints ? { expected: target.certFingerprints, served: served.get(target.address) } : undefined;
-  const checks = nodeChecks({ address: target.address, probe, attempts, config, disks, ...(fingerprint ? { fingerprint } : {}) }, configText(target.file as string));
+  const checks = nodeChecks({ address: target.address, probe, attempts, config, disks, callTimeoutMs: deadlineMs, ...(fingerprint ? { fingerprint } : {}) }, configText(target.file as string));
   const ok = checks.every((c) => c.result === 'pass');
   progress.update(target.address, ok ? 'ok' : `FAILED: ${checks.filter((c) => c.result === 'fail').map((c) => c.name).join(', ')}`);
   return { name: target.name, address: target.address, file: target.file ?? '', ok, checks };
@@ -129,18 +135,23 @@ export function preflightPolicy(values: FlagValues): RetryPolicy {
   return retryPolicy(values, { ...DEFAULT_RETRY, retries: PREFLIGHT_RETRIES });
 }
 
+/** preflight's settings from its flags: the retry policy, and each call's deadline (--call-timeout, ms). */
+export function preflightOptions(values: FlagValues): { policy: RetryPolicy; callTimeoutMs: number } {
+  return { policy: preflightPolicy(values), callTimeoutMs: callTimeoutMs(values) };
+}
+
 export async function runPreflight(args: string[], io: Io, ctx: Omit<InputContext, 'needFiles'>): Promise<ExitCode> {
   const { values, output } = parseCommand(args, PREFLIGHT_FLAGS);
-  const policy = preflightPolicy(values);
+  const { policy, callTimeoutMs: deadlineMs } = preflightOptions(values);
   const { targets } = await resolveInputs(values, { ...ctx, needFiles: true });
   const progress = new Progress(io, targets);
   // The certificate each address serves: one node behind several addresses is checked once, and
   // --cert-fingerprint is compared with it.
-  const served = await servedFingerprints(targets.map((t) => t.address), APID_PORT, DEADLINE_MS);
+  const served = await servedFingerprints(targets.map((t) => t.address), APID_PORT, deadlineMs);
   const { groups, conflicts } = groupSameNodes(targets, served);
   for (const g of groups) for (const a of g.aliases) progress.update(a.address, `same node as ${g.primary.address} (the same server certificate answers on both)`);
   // Read-only and mostly waiting on the network: many nodes at once, but not hundreds of connections.
-  const checked = await mapBounded(groups, PREFLIGHT_CONCURRENCY, (g) => preflightNode(g.primary, policy, progress, served));
+  const checked = await mapBounded(groups, PREFLIGHT_CONCURRENCY, (g) => preflightNode(g.primary, policy, progress, served, deadlineMs));
   const byAddress = new Map(checked.map((r) => [r.address, r]));
   const primaryOf = new Map(groups.flatMap((g) => g.aliases.map((a) => [a.address, g.primary.address] as const)));
   const results: PreflightResult[] = targets.map((t) => {

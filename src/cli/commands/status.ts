@@ -1,8 +1,8 @@
 // autobootstrap status: one table of the cluster now and a one-line verdict, with every node that keeps it
 // from being healthy named with the reason. Only "healthy" exits 0 (see verdictExitCode).
 import type { ExitCode } from '../../exit-codes.ts';
-import { callTimeoutMs, configFacts, distinctNodes, observeAll } from '../nodes/cluster-view.ts';
-import { CONFIGURED_FLAGS, inputsWithTalosconfig, intFlag, parseCommand, type InputContext } from '../inputs/options.ts';
+import { configFacts, distinctNodes, observeAll } from '../nodes/cluster-view.ts';
+import { CONFIGURED_FLAGS, callTimeoutMs, inputsWithTalosconfig, intFlag, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import { table, type Io } from '../render/report.ts';
 import { problemLines } from '../render/verdict-text.ts';
@@ -48,8 +48,9 @@ export async function runStatus(args: string[], io: Io, ctx: Omit<InputContext, 
   const { agreementPort } = statusOptions(values);
   const { inputs, talosconfig, endpoints } = await inputsWithTalosconfig(values, ctx);
   // One node behind several addresses is looked at once (its other addresses are named as it).
-  const { targets, aliases } = await distinctNodes(inputs.targets);
-  const nodes = await observeAll(targets, talosconfig, configFacts(inputs.targets), endpoints, callTimeoutMs(values));
+  const callTimeout = callTimeoutMs(values);
+  const { targets, aliases } = await distinctNodes(inputs.targets, callTimeout);
+  const nodes = await observeAll(targets, talosconfig, configFacts(inputs.targets), endpoints, callTimeout);
   // Each configured control plane's agreement state: which node was chosen to bootstrap (read-only; unknown on error).
   const identity = talosconfig?.identity;
   if (identity) {

@@ -2,8 +2,8 @@
 // plane is a member of ONE etcd cluster. Stuck nodes are named with their state and the next step.
 import { EXIT, type ExitCode } from '../../exit-codes.ts';
 import { formatDuration } from '../../util/duration.ts';
-import { applyHint, callTimeoutMs, configFacts, distinctNodes, nodeState, observeAll, type SameNodeAddress } from '../nodes/cluster-view.ts';
-import { CONFIGURED_FLAGS, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
+import { applyHint, configFacts, distinctNodes, nodeState, observeAll, type SameNodeAddress } from '../nodes/cluster-view.ts';
+import { CONFIGURED_FLAGS, callTimeoutMs, durationFlag, inputsWithTalosconfig, parseCommand, type InputContext } from '../inputs/options.ts';
 import { emit } from '../render/output.ts';
 import type { FlagValues } from '../inputs/flags.ts';
 import { Progress, table, type Io } from '../render/report.ts';
@@ -56,7 +56,7 @@ export async function runVerify(args: string[], io: Io, ctx: Omit<InputContext, 
   const byAddress = new Map(inputs.targets.map((t) => [t.address, t]));
   const progress = new Progress(io, inputs.targets);
   // One node behind several addresses is looked at once (its other addresses are named as it).
-  const { targets, aliases } = await distinctNodes(inputs.targets);
+  const { targets, aliases } = await distinctNodes(inputs.targets, callTimeout);
   for (const a of aliases) progress.update(a.address, `same node as ${a.sameNodeAs}`);
   if (!talosconfig) progress.note('no talosconfig found: configured nodes can only be seen leaving maintenance, not checked (give --talosconfig)');
   const started = Date.now();

@@ -1,7 +1,7 @@
 // The flags every operator command shares, and turning them into the list of nodes to act on.
 import { existsSync, readFileSync } from 'node:fs';
 import { addressProblem, dialOf } from './node-address.ts';
-import { parseDuration } from '../../util/duration.ts';
+import { formatDuration, parseDuration } from '../../util/duration.ts';
 import { boolFlag, listFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './flags.ts';
 import { parsePlan } from './plan.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../rules/retry.ts';
@@ -27,13 +27,35 @@ export const MAINTENANCE_FLAGS: FlagSpec[] = [
   { name: 'insecure', short: 'i', kind: 'bool', help: 'maintenance mode, as talosctl --insecure (always so for this command; --insecure=false is refused)' },
 ];
 
+/** Each call's deadline when --call-timeout is not given (ms). */
+export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
+/** The longest --call-timeout taken (ms): a deadline past it is a typo, and timers cap at 2^31 ms. */
+export const MAX_CALL_TIMEOUT_MS = 3_600_000;
+
+/**
+ * --call-timeout, defined once for every command; a command whose calls it bounds differently says so in
+ * its own help (callTimeoutFlag). Parsed by callTimeoutMs.
+ */
+export const CALL_TIMEOUT_FLAG: FlagSpec = { name: 'call-timeout', kind: 'string', help: 'deadline of each call to a node; raise it on a slow network', default: '5s' };
+
+/** --call-timeout with the help text of a command that maps it onto its own deadlines. */
+export const callTimeoutFlag = (help: string): FlagSpec => ({ ...CALL_TIMEOUT_FLAG, help });
+
+/**
+ * --call-timeout in ms (every operator command). Throws UsageError naming the flag on a value that is not a
+ * duration from 1ms to 1h.
+ */
+export function callTimeoutMs(values: FlagValues): number {
+  return durationFlag(values, 'call-timeout', DEFAULT_CALL_TIMEOUT_MS, 1, MAX_CALL_TIMEOUT_MS);
+}
+
 /** verify and status reach configured nodes with the talosconfig's credentials, through its endpoints. */
 export const CONFIGURED_FLAGS: FlagSpec[] = [
   ...INPUT_FLAGS,
   { name: 'talosconfig', kind: 'string', help: 'talosconfig path (default $TALOSCONFIG, then ~/.talos/config)' },
   { name: 'context', kind: 'string', help: 'talosconfig context (default: its current context)' },
   { name: 'endpoints', short: 'e', kind: 'list', help: "endpoints that proxy to the nodes (default: the talosconfig context's; none: each node directly)" },
-  { name: 'call-timeout', kind: 'string', help: 'deadline of each call to a node; raise it on a slow network', default: '5s' },
+  CALL_TIMEOUT_FLAG,
 ];
 
 /** Every flag some command takes (for tests that parse input without a command). */
@@ -64,11 +86,15 @@ export function parseCommand(args: string[], specs: FlagSpec[]): CommonOptions {
   return { values, output: parseOutput(stringFlag(values, 'output')) };
 }
 
-export function durationFlag(values: FlagValues, name: string, fallbackMs: number, min = 0): number {
+/** A duration flag in ms, from `min` to `max` ms; throws UsageError naming the flag and what is valid. */
+export function durationFlag(values: FlagValues, name: string, fallbackMs: number, min = 0, max = Number.POSITIVE_INFINITY): number {
   const text = stringFlag(values, name);
   if (text === undefined) return fallbackMs;
   const ms = parseDuration(text);
-  if (ms === undefined || ms < min) throw new UsageError(`--${name} "${text}" is not a duration${min > 0 ? ` of at least ${min}ms` : ''}; use e.g. 500ms, 3s, 1m`);
+  if (ms === undefined || ms < min || ms > max) {
+    const range = max < Number.POSITIVE_INFINITY ? ` from ${formatDuration(min)} to ${formatDuration(max)}` : min > 0 ? ` of at least ${min}ms` : '';
+    throw new UsageError(`--${name} "${text}" is not a duration${range}; use e.g. 500ms, 3s, 1m`);
+  }
   return ms;
 }
 

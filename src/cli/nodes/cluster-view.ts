@@ -1,7 +1,6 @@
 // One look at every node, shared by verify and status.
 import type { TrustedCa } from './identify-node.ts';
-import type { FlagValues } from '../inputs/flags.ts';
-import { durationFlag } from '../inputs/options.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../inputs/options.ts';
 import { osCaOf, readNodeConfig } from '../inputs/node-config.ts';
 import { observeNode } from './observe.ts';
 import type { Talosconfig } from '../inputs/talosconfig.ts';
@@ -11,13 +10,8 @@ import { groupSameNodes } from '../rules/same-node.ts';
 import { APID_PORT } from './connect.ts';
 import { servedFingerprints } from './fingerprint.ts';
 
-/** Each call's deadline when the command takes no --call-timeout (ms). */
-export const DEADLINE_MS = 5_000;
-
-/** --call-timeout in ms (verify, status); throws UsageError on a value that is not a duration. */
-export function callTimeoutMs(values: FlagValues): number {
-  return durationFlag(values, 'call-timeout', DEADLINE_MS, 1);
-}
+/** Each call's deadline when none is given (ms): --call-timeout's default. */
+export const DEADLINE_MS = DEFAULT_CALL_TIMEOUT_MS;
 
 /** What the config files say, for nodes that cannot say it themselves yet. */
 export interface ConfigFacts {
@@ -81,9 +75,10 @@ export interface SameNodeAddress {
  * (rules/same-node.ts); an address that does not answer directly (e.g. reachable only through an endpoint)
  * stands alone, as nothing proves otherwise.
  */
-export async function distinctNodes(targets: NodeTarget[]): Promise<{ targets: NodeTarget[]; aliases: SameNodeAddress[] }> {
+/** `deadlineMs`: each handshake's deadline (--call-timeout). */
+export async function distinctNodes(targets: NodeTarget[], deadlineMs = DEADLINE_MS): Promise<{ targets: NodeTarget[]; aliases: SameNodeAddress[] }> {
   if (targets.length < 2) return { targets, aliases: [] };
-  const { groups } = groupSameNodes(targets, await servedFingerprints(targets.map((t) => t.address), APID_PORT, DEADLINE_MS));
+  const { groups } = groupSameNodes(targets, await servedFingerprints(targets.map((t) => t.address), APID_PORT, deadlineMs));
   return {
     targets: groups.map((g) => g.primary),
     aliases: groups.flatMap((g) => g.aliases.map((a) => ({ name: a.name, address: a.address, sameNodeAs: g.primary.address }))),

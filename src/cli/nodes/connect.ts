@@ -69,8 +69,11 @@ export function shortTransportError(message: string): string {
   return (m?.[1] ?? message).trim();
 }
 
-/** What MachineStatus says when asked without a client certificate, or why it could not be read. */
-export type InsecureLook = { kind: 'stage'; stage: string | undefined } | { kind: 'failed'; detail: string };
+/**
+ * What MachineStatus says when asked without a client certificate, or why it could not be read.
+ * `timedOut`: the call ran out of its deadline (DEADLINE_EXCEEDED): the node may only be slow.
+ */
+export type InsecureLook = { kind: 'stage'; stage: string | undefined } | { kind: 'failed'; detail: string; timedOut?: boolean };
 
 /** MachineStatus over insecure TLS: maintenance mode serves it to everyone; a configured apid to no one. */
 export async function insecureStage(address: string, deadlineMs: number, port = APID_PORT): Promise<InsecureLook> {
@@ -79,7 +82,8 @@ export async function insecureStage(address: string, deadlineMs: number, port = 
   try {
     return { kind: 'stage', stage: machineStage(await client.getResource(MACHINE_STATUS)) };
   } catch (e) {
-    return { kind: 'failed', detail: e instanceof TalosCallError ? shortTransportError(e.details) : String(e) };
+    if (!(e instanceof TalosCallError)) return { kind: 'failed', detail: String(e) };
+    return { kind: 'failed', detail: shortTransportError(e.details), ...(e.code === grpc.status.DEADLINE_EXCEEDED ? { timedOut: true } : {}) };
   } finally {
     client.close();
   }

@@ -6,7 +6,8 @@
 //                applied, or the talosconfig's)
 //   maintenance  MachineStatus, asked without a client certificate, says stage `maintenance`
 //   unreachable  connection refused, no route, or no TLS handshake in time
-//   unknown      anything else: something answers, but it proves neither — said so, never guessed
+//   unknown      anything else: something answers, but it proves neither — said so, never guessed;
+//                `slow` when it completed the handshake but let the MachineStatus call run out of its deadline
 import { chainsTo, serverCertificate, type ServerCertificateResult } from '../../discovery/tls-probe.ts';
 import { APID_PORT, insecureStage, type InsecureLook } from './connect.ts';
 import { dialOf } from '../inputs/node-address.ts';
@@ -19,7 +20,7 @@ export type NodeProbe =
    * otherCa: it presents a certificate that chains to none of the CAs given and refuses clients without a
    * certificate, as a configured apid does: most likely a node of another cluster (or a talosconfig of one).
    */
-  | { kind: 'unknown'; detail: string; otherCa?: boolean };
+  | { kind: 'unknown'; detail: string; otherCa?: boolean; slow?: boolean };
 
 /** A CA a configured node's apid certificate may chain to, and how to name it to a person. */
 export interface TrustedCa {
@@ -42,9 +43,16 @@ export async function classifyNode(tls: ServerCertificateResult, cas: TrustedCa[
   const cert = leaf
     ? `its certificate (issuer ${oneLine(leaf.issuer)}) chains to ${cas.length > 0 ? `none of: ${cas.map((c) => c.what).join(', ')}` : 'no CA given'}`
     : `no server certificate (${tls.kind === 'failed' ? tls.reason : 'none'})`;
-  const said = seen.kind === 'stage' ? `without a client certificate it says stage ${seen.stage ?? 'unknown'}` : `it does not answer without a client certificate (${seen.detail})`;
-  const otherCa = leaf !== undefined && cas.length > 0 && seen.kind === 'failed';
-  return { kind: 'unknown', detail: `neither in maintenance nor known to be configured: ${cert}; ${said}`, ...(otherCa ? { otherCa } : {}) };
+  // A call that ran out of its deadline was not refused: the node may be in maintenance on a slow network.
+  const slow = seen.kind === 'failed' && seen.timedOut === true;
+  const said =
+    seen.kind === 'stage'
+      ? `without a client certificate it says stage ${seen.stage ?? 'unknown'}`
+      : slow
+        ? `it did not answer MachineStatus within the call timeout (${seen.detail})`
+        : `it does not answer without a client certificate (${seen.detail})`;
+  const otherCa = leaf !== undefined && cas.length > 0 && seen.kind === 'failed' && !slow;
+  return { kind: 'unknown', detail: `neither in maintenance nor known to be configured: ${cert}; ${said}`, ...(otherCa ? { otherCa } : {}), ...(slow ? { slow } : {}) };
 }
 
 export async function identifyNode(address: string, cas: TrustedCa[], deadlineMs: number, port = APID_PORT): Promise<NodeProbe> {

@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { codeName } from '../../talos/error-class.ts';
 import type { NodeProbe } from '../nodes/identify-node.ts';
 import { FingerprintMismatch } from '../nodes/fingerprint.ts';
-import { alreadyConfigured, classifyApplyError, retrySchedule, type ApplyErrorVerdict, type RetryPolicy } from './retry.ts';
+import { alreadyConfigured, classifyApplyError, retrySchedule, SLOW_FIX, type ApplyErrorVerdict, type RetryPolicy } from './retry.ts';
 import type { NodeTarget } from '../inputs/target.ts';
 
 export interface AttemptRecord {
@@ -64,7 +64,7 @@ async function judgeFailure(target: NodeTarget, verdict: ApplyErrorVerdict, earl
   if (verdict.kind !== 'transient') return verdict;
   const seen = await deps.identify(target);
   if (seen.kind === 'configured') return earlierTransient ? 'accepted' : alreadyConfigured(seen.detail);
-  if (seen.kind === 'unknown') return { ...verdict, reason: `${verdict.reason}; the node is ${seen.detail}` };
+  if (seen.kind === 'unknown') return { ...verdict, reason: `${verdict.reason}; the node is ${seen.detail}`, ...(seen.slow ? { fix: `${SLOW_FIX}; else ${verdict.fix}` } : {}) };
   return verdict;
 }
 

@@ -49,9 +49,11 @@ export function clientCertificateProblem(identity: ClientIdentity, now: Date): C
     return { problem: `the talosconfig's client certificate expired at ${notAfter.toISOString()}`, fix: NEW_TALOSCONFIG };
   }
   if (now.getTime() < notBefore.getTime()) {
+    // Refused by the node (apid checks validity against the node's clock) and in the future by this
+    // machine's clock too: a clock is off, most likely the one of the machine that issued the certificate.
     return {
-      problem: `the talosconfig's client certificate is not valid before ${notBefore.toISOString()}`,
-      fix: `check this machine's clock (now ${now.toISOString()}); if it is right, ${NEW_TALOSCONFIG}`,
+      problem: `the talosconfig's client certificate is not yet valid (not until ${notBefore.toISOString()}; this machine's clock says ${now.toISOString()}): clock skew`,
+      fix: `set the clocks right (NTP): the clock of the machine that generated the talosconfig was ahead, or this machine's and the nodes' are behind (apid checks the certificate against the node's clock); then it is accepted from ${notBefore.toISOString()} on; or ${NEW_TALOSCONFIG}`,
     };
   }
   const ekus = cert.keyUsage ?? [];

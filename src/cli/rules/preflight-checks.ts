@@ -3,6 +3,7 @@ import { checkUnattendedMatch } from '../../machine-config/unattended-install.ts
 import { checkInstallDisk, type DiskInfo } from './disk-selector.ts';
 import type { NodeProbe } from '../nodes/identify-node.ts';
 import type { NodeConfigRead } from '../inputs/node-config.ts';
+import { formatDuration } from '../../util/duration.ts';
 
 export type CheckName = 'reachable' | 'cert-fingerprint' | 'maintenance' | 'config' | 'machine-type' | 'ca-key' | 'install-disk' | 'machine-config';
 export const CHECKS: CheckName[] = ['reachable', 'cert-fingerprint', 'maintenance', 'config', 'machine-type', 'ca-key', 'install-disk', 'machine-config'];
@@ -22,7 +23,10 @@ export interface PreflightInput {
   probe: NodeProbe;
   attempts: number;
   config: NodeConfigRead;
-  disks: DiskInfo[] | { error: string } | undefined;
+  /** `timedOut`: the disk list ran out of the call timeout. */
+  disks: DiskInfo[] | { error: string; timedOut?: boolean } | undefined;
+  /** Each call's deadline (--call-timeout, ms): named when a node ran out of it. */
+  callTimeoutMs?: number;
   /** --cert-fingerprint given for the node, and what its server presented (undefined: it did not answer). */
   fingerprint?: { expected: string[]; served: string | undefined };
 }
@@ -31,11 +35,18 @@ const pass = (name: CheckName, detail: string): Check => ({ name, result: 'pass'
 const fail = (name: CheckName, detail: string, fix: string): Check => ({ name, result: 'fail', detail, fix });
 const skip = (name: CheckName, detail: string): Check => ({ name, result: 'skip', detail });
 
+/** What to tell an operator whose node ran out of the call timeout: it may only be slow. */
+function raiseCallTimeout(input: PreflightInput): string {
+  return `on a slow network raise --call-timeout${input.callTimeoutMs !== undefined ? ` (now ${formatDuration(input.callTimeoutMs)})` : ''}`;
+}
+
 export function preflightChecks(input: PreflightInput): Check[] {
   const out: Check[] = [];
   const { probe, config } = input;
   if (probe.kind === 'unreachable') {
-    out.push(fail('reachable', `no answer on ${input.address}:50000 after ${input.attempts} attempts (${probe.detail})`, 'power the node on, boot it from the Talos ISO/PXE, and check that TCP 50000 is reachable from here'));
+    // No handshake within the deadline (tls-probe.ts): nothing refused it, so it may only be slow.
+    const slow = /^no TLS handshake within/.test(probe.detail) ? `; ${raiseCallTimeout(input)}` : '';
+    out.push(fail('reachable', `no answer on ${input.address}:50000 after ${input.attempts} attempts (${probe.detail})`, `power the node on, boot it from the Talos ISO/PXE, and check that TCP 50000 is reachable from here${slow}`));
     out.push(skip('maintenance', 'node not reachable'));
   } else {
     out.push(pass('reachable', `apid answers on ${input.address}:50000`));
@@ -55,7 +66,13 @@ export function preflightChecks(input: PreflightInput): Check[] {
         ? pass('maintenance', 'stage maintenance (no config yet)')
         : probe.kind === 'configured'
           ? fail('maintenance', `not in maintenance: ${probe.detail}`, 'this node already has a config: leave it out of apply, or reset it to maintenance (talosctl reset) if it must be reconfigured')
-          : fail('maintenance', `cannot tell: ${probe.detail}`, 'check that the address is the node meant for this config and that it booted the Talos ISO/PXE; then re-run preflight'),
+          : probe.slow
+            ? fail(
+                'maintenance',
+                `slow: apid completed the TLS handshake, but MachineStatus did not answer within the call timeout${input.callTimeoutMs !== undefined ? ` of ${formatDuration(input.callTimeoutMs)}` : ''} (${input.attempts} attempt${input.attempts === 1 ? '' : 's'})`,
+                `${raiseCallTimeout(input)}; else check that the address is the node meant for this config and that it booted the Talos ISO/PXE`,
+              )
+            : fail('maintenance', `cannot tell: ${probe.detail}`, 'check that the address is the node meant for this config and that it booted the Talos ISO/PXE; then re-run preflight'),
     );
   }
   if (!config.ok) {
@@ -79,7 +96,10 @@ export function preflightChecks(input: PreflightInput): Check[] {
   else out.push(fail('ca-key', 'control plane config has no machine.ca.key', 'generate the control-plane config with its secrets (talosctl gen config --with-secrets / talhelper genconfig); a control plane cannot run without the OS CA key'));
 
   if (input.disks === undefined) out.push(skip('install-disk', 'node not reachable'));
-  else if ('error' in input.disks) out.push(fail('install-disk', `cannot list the node's disks: ${input.disks.error}`, 'check the node is in maintenance and re-run preflight'));
+  else if ('error' in input.disks) {
+    const fix = input.disks.timedOut ? `${raiseCallTimeout(input)}; else check the node is in maintenance and re-run preflight` : 'check the node is in maintenance and re-run preflight';
+    out.push(fail('install-disk', `cannot list the node's disks: ${input.disks.error}`, fix));
+  }
   else {
     const { unattendedMatch } = config.config.install;
     const verdict = unattendedMatch !== undefined ? checkUnattendedMatch(unattendedMatch, input.disks) : checkInstallDisk(config.config.install, input.disks);

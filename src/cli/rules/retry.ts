@@ -36,6 +36,9 @@ export interface ApplyErrorVerdict {
 
 const ALREADY_CONFIGURED_FIX = 'the node is not in maintenance mode (it already has a config): change it with talosctl apply-config and admin credentials, or reset it to maintenance';
 
+/** What a call that ran out of its deadline asks of the operator. */
+export const SLOW_FIX = 'on a slow network raise --call-timeout (each look at a node waits that long, ApplyConfiguration the longer of it and 30s)';
+
 /** A node that already had its config before apply sent it (insecure calls to it fail at the handshake). */
 export function alreadyConfigured(detail: string): ApplyErrorVerdict {
   return { kind: 'permanent', reason: `the node is not in maintenance mode: it already has a config (${detail})`, fix: ALREADY_CONFIGURED_FIX };
@@ -44,8 +47,10 @@ export function alreadyConfigured(detail: string): ApplyErrorVerdict {
 export function classifyApplyError(code: number, message: string): ApplyErrorVerdict {
   const said = `${codeName(code)}: ${message}`;
   switch (code) {
-    case status.UNAVAILABLE:
     case status.DEADLINE_EXCEEDED:
+      // Nothing refused it: the node may only be slow (apply's deadlines: commands/apply.ts applyOptions).
+      return { kind: 'transient', reason: said, fix: `${SLOW_FIX}; else check that the node is powered on, booted from the Talos ISO/PXE, and reachable on TCP 50000 from here` };
+    case status.UNAVAILABLE:
     case status.CANCELLED:
     case status.ABORTED:
     case status.RESOURCE_EXHAUSTED:
