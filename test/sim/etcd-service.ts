@@ -6,9 +6,14 @@
 //   then, ONLY with an empty data directory and no Bootstrap, the join loop of EtcdJoinTimeout = 30 min)
 //   → Preparing "Creating service runner" → Running. A failed PreFunc ends the runner: Failed "Failed to
 //   run pre stage: ..."; etcd stays Failed until the node reboots (BootTimeout = 70 min fails the boot).
-//   Bootstrap (v1alpha1_server.go) stops etcd, marks it Finished "Bootstrap requested", unloads it and
-//   starts a new etcd service in bootstrap mode: the data directory is written only once the etcd
-//   process starts; until then the request lives in machined's memory.
+//   Bootstrap (v1alpha1_server.go:412-452, services/etcd.go:798-840) stops etcd (its runner ends Finished
+//   "Service finished successfully", system.go:195), marks it Finished "Bootstrap requested", unloads it
+//   and starts a new etcd service in bootstrap mode, all before the call returns. The new runner keeps an
+//   event history of its own (service_runner.go:55-66), so once Bootstrap has returned ServiceList shows
+//   Starting → Waiting → Preparing "Running pre state" → Preparing "Creating service runner" → Running, never
+//   "Bootstrap requested". The data directory is written only once the etcd process starts; until then
+//   the request lives in machined's memory (a reboot loses it: the boot loads a joining etcd again,
+//   v1alpha1_sequencer_tasks.go:398).
 // The simulator scales the durations (settings), never the order.
 import type { SimNode } from './node.ts';
 
@@ -31,11 +36,15 @@ export function etcdServiceView(node: SimNode, now = Date.now()): EtcdServiceVie
   if (!node.timeSynced) return { state: 'Waiting', events: [...starting, ev('Waiting', 'Waiting for time sync, network, etcd spec')] };
   const waited = [...starting, ev('Waiting', 'Waiting for service "cri" to be "up", time sync, network, etcd spec')];
   if (e.bootstrapAcceptedAt !== null && now - e.bootstrapAcceptedAt < node.world.settings.bootstrapStopVisibleMs) {
-    // The stopped joining etcd, still listed before the bootstrap-mode service replaces it.
-    return { state: 'Finished', events: [...waited, ev('Preparing', 'Running pre state'), ev('Finished', 'Bootstrap requested')] };
+    // The stopped joining etcd, still listed while the Bootstrap call runs (machine-service.ts bootstrap).
+    return {
+      state: 'Finished',
+      events: [...waited, ev('Preparing', 'Running pre state'), ev('Finished', 'Service finished successfully'), ev('Finished', 'Bootstrap requested')],
+    };
   }
   if (e.bootstrapAcceptedAt !== null || e.dataWritten) {
-    // Image pull (skipped when pulled already), then the runner: still Preparing until the process runs.
+    // The bootstrap-mode (or, with data, the restarted) runner's own history: image pull (skipped when
+    // pulled already), then the runner: still Preparing until the process runs.
     return { state: 'Preparing', events: [...waited, ev('Preparing', 'Running pre state')] };
   }
   if (e.preparingSince !== null && now - e.preparingSince >= node.world.settings.joinTimeoutMs) {

@@ -57,8 +57,14 @@ async function bootstrap(ctx: CallContext, request: Msg): Promise<Msg> {
   if (request.recover_etcd === true) {
     throw new Error('failed to recover etcd: no snapshot was uploaded with EtcdRecover');
   }
-  // 6. A new one-member etcd cluster, whatever the other control planes are doing.
+  // 6. A new one-member etcd cluster, whatever the other control planes are doing. BootstrapEtcd
+  // (services/etcd.go:798-840) stops the joining etcd and marks it Finished "Bootstrap requested"
+  // (:806-816), then unloads it and starts a bootstrap-mode etcd whose new runner has already reported
+  // "Starting service" when the call returns (:830-836; system.go:107-142, 147-213). So a reader sees
+  // "Bootstrap requested" only while this call runs; bootstrapStopVisibleMs is how long that lasts here.
   node.world.formCluster(node);
+  const stopVisibleMs = node.world.settings.bootstrapStopVisibleMs;
+  if (stopVisibleMs > 0) await sleep(stopVisibleMs);
   return { messages: [{ metadata: null }] };
 }
 

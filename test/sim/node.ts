@@ -25,7 +25,7 @@ export interface Settings {
   etcdStartDelayMs: number;
   /** Talos's EtcdJoinTimeout (30 min), scaled: from Preparing without data to Failed. */
   joinTimeoutMs: number;
-  /** How long etcd shows Finished "Bootstrap requested" before the bootstrap-mode service replaces it. */
+  /** How long (ms) an accepted Bootstrap call shows etcd Finished "Bootstrap requested" before it replaces etcd and returns. */
   bootstrapStopVisibleMs: number;
   /** Talos's BootTimeout (70 min), scaled; see SimulatorOptions.bootTimeoutMs. */
   bootTimeoutMs: number;

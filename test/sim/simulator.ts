@@ -419,7 +419,7 @@ export class TalosSimulator implements World {
     const pending = node.etcd.bootstrapAcceptedAt !== null && node.etcd.clusterId ? this.etcdCluster(node.etcd.clusterId) : undefined;
     if (pending) {
       node.etcd.bootstrapAcceptedAt = Date.now();
-      this.scheduleEtcdStart(node);
+      this.scheduleEtcdStart(node, this.settings.bootstrapStopVisibleMs);
       this.changed();
       return pending;
     }
@@ -439,7 +439,8 @@ export class TalosSimulator implements World {
     node.etcd.bootstrapAcceptedAt = Date.now();
     node.appendLog('etcd', `bootstrapping new etcd cluster ${cluster.id} with this node as its only member`);
     this.recorder.emitEvent({ kind: 'etcd-formed', at: cluster.formedAt, node: node.name, clusterId: cluster.id, group: cluster.group });
-    this.scheduleEtcdStart(node);
+    // The bootstrap-mode etcd starts once Bootstrap has replaced the stopped one (machine-service.ts).
+    this.scheduleEtcdStart(node, this.settings.bootstrapStopVisibleMs);
     this.changed();
     return cluster;
   }
@@ -539,7 +540,8 @@ export class TalosSimulator implements World {
     this.recorder.emitEvent({ kind: 'etcd-formed', at: cluster.formedAt, node: founder.name, clusterId: cluster.id, group: cluster.group });
   }
 
-  private scheduleEtcdStart(node: SimNode): void {
+  /** `afterMs`: extra delay before etcdStartDelayMs begins (ms). */
+  private scheduleEtcdStart(node: SimNode, afterMs = 0): void {
     const existing = this.startTimers.get(node);
     if (existing) clearTimeout(existing);
     const timer = setTimeout(() => {
@@ -552,7 +554,7 @@ export class TalosSimulator implements World {
       node.appendLog('etcd', `etcd is running as member ${node.etcd.memberId} of cluster ${node.etcd.clusterId}`);
       this.recorder.emitEvent({ kind: 'etcd-running', at: new Date(), node: node.name, clusterId: node.etcd.clusterId, memberId: node.etcd.memberId });
       this.changed();
-    }, node.etcdStartDelayMs ?? this.settings.etcdStartDelayMs);
+    }, afterMs + (node.etcdStartDelayMs ?? this.settings.etcdStartDelayMs));
     this.startTimers.set(node, timer);
   }
 

@@ -110,7 +110,10 @@ export interface SimulatorOptions {
   bootTimeoutMs?: number;
   /** apid regenerates its certificate this often (Talos: every 12 h, scaled); default never. */
   apidCertRotationMs?: number;
-  /** How long etcd shows Finished "Bootstrap requested" after an accepted Bootstrap. Default 0. */
+  /**
+   * ms an accepted Bootstrap call takes before it returns, showing etcd Finished "Bootstrap requested" meanwhile
+   * (Talos: while BootstrapEtcd replaces the service; after the reply it is gone). Default 0.
+   */
   bootstrapStopVisibleMs?: number;
   /** Bootstrap waits this long for time sync before FailedPrecondition; Talos waits 5 s. */
   timeSyncWaitMs?: number;

@@ -123,13 +123,19 @@ export class SimIO implements RunnerIO {
         // machined acts on a call that reached it even if the daemon that made it has died since.
         if (!this.n.up || this.n.boot !== boot) return;
         const answer = this.w.bootstrap(this.n);
+        // machined answers when its new etcd runner is in place: until then peers read Finished "Bootstrap requested".
+        if (answer.ok) this.n.etcd.inBootstrapCall = true;
+        const answered = rng.int(...LOCAL_CALL_MS);
+        vt.after(answered, () => {
+          if (this.n.boot === boot) this.n.etcd.inBootstrapCall = false;
+        });
         if (!net.healed && rng.chance(BOOTSTRAP_REPLY_LOSS)) {
           this.w.answerLost();
           const deadline = calledAt + this.n.clock.toGlobal(BOOTSTRAP_DEADLINE_MS);
           vt.at(deadline, () => this.d.alive && reject(new TalosCallError('Bootstrap', status.DEADLINE_EXCEEDED, 'context deadline exceeded')));
           return;
         }
-        vt.after(rng.int(...LOCAL_CALL_MS), () => {
+        vt.after(answered, () => {
           if (!this.d.alive) return;
           if (answer.ok) resolve();
           else reject(new TalosCallError('Bootstrap', answer.code, answer.details));

@@ -12,6 +12,8 @@ export interface Etcd {
   data: string | undefined;
   /** Talos accepted a Bootstrap and holds it in memory until etcd starts. */
   pending: boolean;
+  /** An accepted Bootstrap call has not returned yet: the only time Talos shows Finished "Bootstrap requested". */
+  inBootstrapCall: boolean;
   running: boolean;
 }
 
@@ -50,8 +52,10 @@ export interface SimNode {
 
 /**
  * What apid serves of `p` right now, as the daemon's inspection turns it into a Candidate
- * (src/model/etcd-evidence.ts): the etcd service Running; Finished "Bootstrap requested" while an accepted
- * Bootstrap waits in memory; otherwise Preparing (waiting to join); and the data directory as it is.
+ * (src/model/etcd-evidence.ts): the etcd service Running; Finished "Bootstrap requested" only while the
+ * Bootstrap call runs (Talos replaces that service runner before the call returns, services/etcd.go:806-836,
+ * test/sim/README.md); otherwise Preparing "Running pre state", also while an accepted Bootstrap waits in
+ * memory for etcd to start, exactly as on a node never bootstrapped; and the data directory as it is.
  */
 export function candidateOf(p: SimNode, answeredAt: number): Candidate {
   return {
@@ -65,7 +69,7 @@ export function candidateOf(p: SimNode, answeredAt: number): Candidate {
     etcd: {
       service: p.etcd.running
         ? { kind: 'running', fact: { state: 'Running', lastEvent: '' } }
-        : p.etcd.pending
+        : p.etcd.inBootstrapCall
           ? { kind: 'bootstrap-requested', fact: { state: 'Finished', lastEvent: BOOTSTRAP_REQUESTED } }
           : { kind: 'not-running', fact: { state: 'Preparing', lastEvent: 'Running pre state' } },
       dataDir: p.etcd.data === undefined ? { kind: 'empty' } : { kind: 'has-data', entries: ['member'] },

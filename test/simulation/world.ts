@@ -128,7 +128,7 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
       boot: 0,
       bootTime: 0,
       registered: false,
-      etcd: { data: undefined, pending: false, running: false },
+      etcd: { data: undefined, pending: false, inBootstrapCall: false, running: false },
       disk: undefined,
       daemon: undefined,
       daemonGeneration: 0,

@@ -2,10 +2,9 @@
 // a server certificate (EKU serverAuth, this node's IP SANs) and a client certificate (EKU clientAuth,
 // O=autobootstrap:agreement, CN = this node's identity). Only holders of the OS CA key (the control planes)
 // can mint either, so a talosconfig holder may read Status but never take part.
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { MachineCA } from '../../pki/machine-ca.ts';
-import { BACKDATE_MS, DEFAULT_TTL_MS, mintClientCertificate, type MintedCertificate } from '../../pki/mint.ts';
-import { buildCertificate } from '../../pki/x509.ts';
+import { DEFAULT_TTL_MS, mintClientCertificate, mintLeafCertificate, type MintedCertificate } from '../../pki/mint.ts';
 
 /** The role a client certificate must carry to deliver protocol messages. */
 export const AGREEMENT_ROLE = 'autobootstrap:agreement';
@@ -23,26 +22,13 @@ export function mintAgreementClient(ca: MachineCA, node: string, now = new Date(
   return mintClientCertificate(ca, { roles: [AGREEMENT_ROLE], commonName: node, now, ...(ttlMs === undefined ? {} : { ttlMs }) });
 }
 
-/** A server certificate for `ips` (this node's addresses), EKU serverAuth only. Throws PkiError like mint.ts. */
+/**
+ * A server certificate for `ips` (this node's addresses, as IP SANs), EKU serverAuth only, CN = `node`.
+ * Throws Error for an empty `ips`, PkiError like mint.ts's mintLeafCertificate otherwise.
+ */
 export function mintAgreementServer(ca: MachineCA, node: string, ips: string[], now = new Date(), ttlMs = DEFAULT_TTL_MS): MintedCertificate {
   if (ips.length === 0) throw new Error('an agreement server certificate needs at least one IP address');
-  const notBefore = new Date(Math.floor((now.getTime() - BACKDATE_MS) / 1000) * 1000);
-  const notAfter = new Date(Math.min(Math.floor((now.getTime() + ttlMs) / 1000) * 1000, Math.floor(ca.notAfter.getTime() / 1000) * 1000));
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const built = buildCertificate({
-    subject: [{ type: 'CN', value: node }],
-    issuerNameDer: ca.issuer.subjectNameDer,
-    issuerKeyId: ca.issuer.subjectKeyId,
-    publicKey,
-    signingKey: ca.key,
-    notBefore,
-    notAfter,
-    isCA: false,
-    keyUsage: ['digitalSignature'],
-    extKeyUsage: ['serverAuth'],
-    ipAddresses: [...new Set(ips)],
-  });
-  return { certPem: built.pem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, notBefore, notAfter, roles: [] };
+  return mintLeafCertificate(ca, { commonName: node, organizations: [], extKeyUsage: ['serverAuth'], ipAddresses: ips, ttlMs, now });
 }
 
 /** Extended key usages of a DER certificate (OIDs); empty when it has none or does not parse. */
