@@ -14,7 +14,8 @@ import { dialOf } from '../inputs/node-address.ts';
 
 export type NodeProbe =
   | { kind: 'maintenance' }
-  | { kind: 'configured'; detail: string; ca?: TrustedCa }
+  /** `subjectAltName`: its apid certificate's SANs, Node's text form ("DNS:cp1, IP Address:10.0.0.1"). */
+  | { kind: 'configured'; detail: string; ca?: TrustedCa; subjectAltName?: string }
   | { kind: 'unreachable'; detail: string }
   /**
    * otherCa: it presents a certificate that chains to none of the CAs given and refuses clients without a
@@ -35,7 +36,8 @@ export async function classifyNode(tls: ServerCertificateResult, cas: TrustedCa[
   if (tls.kind === 'closed') return { kind: 'unreachable', detail: tls.reason };
   if (tls.kind === 'certificate') {
     const ca = cas.find((c) => chainsTo(tls.chain, [c.pem]));
-    if (ca) return { kind: 'configured', detail: `its apid certificate chains to ${ca.what}`, ca };
+    const san = tls.chain[0]?.subjectAltName;
+    if (ca) return { kind: 'configured', detail: `its apid certificate chains to ${ca.what}`, ca, ...(san !== undefined ? { subjectAltName: san } : {}) };
   }
   const seen = await look();
   if (seen.kind === 'stage' && seen.stage === 'maintenance') return { kind: 'maintenance' };

@@ -4,7 +4,8 @@ import type { ClientIdentity } from '../../talos/channel.ts';
 import { localMemberId, machineStage } from '../../talos/machine-state.ts';
 import type { NodeClient } from '../../talos/node-client.ts';
 import { ETCD_LOCAL_MEMBER, ETCD_SERVICE_ID, MACHINE_STATUS, MACHINE_TYPE } from '../../talos/resources.ts';
-import { secureClient, shortTransportError } from './connect.ts';
+import { APID_PORT, certificateNames, secureClient, shortTransportError } from './connect.ts';
+import { dialOf } from '../inputs/node-address.ts';
 import { identifyNode, type TrustedCa } from './identify-node.ts';
 import { clientCertificateProblem } from '../rules/client-credentials.ts';
 import { formatDuration } from '../../util/duration.ts';
@@ -83,6 +84,18 @@ export async function observeNode(target: NodeTarget, options: ObserveOptions): 
   if (options.identity && probe.ca !== undefined && probe.ca.pem.trim() !== options.identity.caPem.trim()) {
     // Configured with its config file's OS CA, which is not the talosconfig's: the talosconfig is another cluster's.
     return { ...base, reach: 'other-ca', detail: `${probe.detail}, not to the talosconfig's CA: the talosconfig is for another cluster (${secureError ?? 'its credentials were refused'})` };
+  }
+  const to = dialOf(target.address, APID_PORT);
+  if (!via && secureError !== undefined && probe.subjectAltName !== undefined && !certificateNames(probe.subjectAltName, to)) {
+    // A node of this cluster whose certificate does not name the address dialled (a NAT or port-forward address):
+    // the mutual TLS check refused it, not the node us. Whatever answers there cannot be told to be that node.
+    const problem = `its apid certificate does not name ${to.host} (SANs: ${probe.subjectAltName}): reached through an address the node does not know (NAT or port forward?), so what answers there cannot be trusted as that node`;
+    return {
+      ...base,
+      reach: 'configured',
+      detail: `has its config (${probe.detail}) but ${problem}`,
+      unread: { problem, fix: `list the node by an address its certificate names, or add ${to.host} to its machine.certSANs and apply the config` },
+    };
   }
   // Refused by a node of the talosconfig's own cluster: the talosconfig may show why (expired, wrong EKU, another cluster's crt).
   const credentials = options.identity ? clientCertificateProblem(options.identity, new Date()) : undefined;
