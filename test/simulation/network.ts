@@ -8,6 +8,9 @@ import type { Rng } from './random.ts';
 import type { DaemonInstance, SimNode } from './sim-node.ts';
 import type { VirtualTime } from './virtual-time.ts';
 
+/** The share of agreement messages held back 10–60 s, beyond the phase timeout, while the faults last. */
+const LATE_SHARE = 0.02;
+
 export class Network {
   /** Blocked directed links, as "cp1>cp2". */
   blocked = new Set<string>();
@@ -30,8 +33,9 @@ export class Network {
     return to.up && this.link(from, to) && this.link(to, from);
   }
 
-  /** One hop's delay, global ms. */
+  /** One hop's delay, global ms: now and then, until the heal, a message held 10–60 s (a stale one arriving late). */
   delay(): number {
+    if (!this.healed && this.rng.chance(LATE_SHARE)) return this.rng.int(10_000, 60_000);
     return this.rng.int(1, this.healed ? 50 : this.maxDelayMs);
   }
 

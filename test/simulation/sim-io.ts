@@ -56,7 +56,12 @@ export class SimIO implements RunnerIO {
     });
   }
 
-  observe(memberList?: Promise<MemberListResult>, takeEarly?: (partial: Observation) => boolean): Promise<Round> {
+  /**
+   * One round. Every target here is a named one (this node, the static peers, members), and TalosView offers a
+   * partial round only once every named target has been inspected (src/discovery/discover.ts `namedDone`), so
+   * a round is never taken early here: `takeEarly` is never satisfiable before the round is whole.
+   */
+  observe(memberList?: Promise<MemberListResult>): Promise<Round> {
     const { vt, net, nodes } = this.w;
     const started = this.n.clock.now();
     const list = memberList ?? this.startMemberList();
@@ -64,42 +69,33 @@ export class SimIO implements RunnerIO {
     void list.then((v) => (listed = v));
     const answered: Candidate[] = [];
     return new Promise<Round>((resolve) => {
-      let early: ((whole: Round) => void) | undefined;
       let done = false;
       const finish = () => {
         if (done || !this.d.alive) return;
         done = true;
-        const whole = this.round(started, answered, list, listed, false);
-        if (early) early(whole);
-        else resolve(whole);
+        resolve(this.round(started, answered, list, listed));
       };
-      // Every configured address is probed (TALOS_AUTO_BOOTSTRAP_PEERS); one that does not answer ends at the timeout.
-      for (const p of nodes) {
-        vt.after(net.answerDelay(this.config.scanTimeoutMs), () => {
-          if (done || !this.d.alive || !(p === this.n || net.reaches(this.n, p))) return;
-          answered.push(candidateOf(p, this.n.clock.now()));
-          if (answered.length === nodes.length) return finish();
-          if (early || !takeEarly) return;
-          const partial = this.round(started, answered, list, listed, true);
-          if (!takeEarly(partial.observation)) return;
-          partial.complete = new Promise<Round>((r) => (early = r));
-          resolve(partial);
-        });
-      }
+      // Every configured address is probed; one that does not answer ends at the timeout.
+      for (const p of nodes) this.ask(p, (c) => {
+        if (done) return;
+        answered.push(c);
+        if (answered.length === nodes.length) finish();
+      });
       vt.after(this.n.clock.toGlobal(this.config.scanTimeoutMs), finish);
     });
   }
 
   recheck(controlPlanes: readonly Candidate[]): Promise<{ kind: 'fresh'; controlPlanes: Candidate[] } | { kind: 'failed'; reason: string }> {
-    const { vt, net, nodes } = this.w;
+    const { vt, nodes } = this.w;
     return new Promise((resolve) => {
       const fresh = new Map<string, Candidate>();
       let done = false;
       for (const c of controlPlanes) {
         const p = nodes.find((x) => x.id === c.identity);
-        vt.after(net.answerDelay(this.config.scanTimeoutMs), () => {
-          if (done || !this.d.alive || !p || !(p === this.n || net.reaches(this.n, p))) return;
-          fresh.set(c.identity, candidateOf(p, this.n.clock.now()));
+        if (!p) continue;
+        this.ask(p, (answer) => {
+          if (done) return;
+          fresh.set(c.identity, answer);
           if (fresh.size < controlPlanes.length) return;
           done = true;
           resolve({ kind: 'fresh', controlPlanes: controlPlanes.map((x) => fresh.get(x.identity) as Candidate) });
@@ -110,6 +106,25 @@ export class SimIO implements RunnerIO {
         done = true;
         const missing = controlPlanes.find((c) => !fresh.has(c.identity));
         resolve({ kind: 'failed', reason: missing ? `${missing.address} (${missing.hostname}): no answer within ${this.config.scanTimeoutMs}ms` : 'no control plane to ask' });
+      });
+    });
+  }
+
+  /**
+   * Inspects `p` through its apid: the request reaches it after a first hop, where its facts are read; the
+   * answer reaches this node after a second hop, so the evidence is as old as the way back. Either hop may be
+   * blocked (no answer). `answer` runs on arrival, only while this daemon instance lives.
+   */
+  private ask(p: SimNode, answer: (c: Candidate) => void): void {
+    const { vt, net, rng } = this.w;
+    const total = net.answerDelay(this.config.scanTimeoutMs);
+    const there = rng.int(0, total);
+    vt.after(there, () => {
+      if (!this.d.alive || !(p === this.n || (p.up && net.link(this.n, p)))) return;
+      const facts = candidateOf(p, 0);
+      vt.after(total - there, () => {
+        if (!this.d.alive || !net.link(p, this.n)) return;
+        answer({ ...facts, answeredAt: this.n.clock.now() });
       });
     });
   }
@@ -148,7 +163,7 @@ export class SimIO implements RunnerIO {
     return this.later(this.w.rng.int(...LOCAL_CALL_MS), () => {
       const e = this.n.etcd;
       const memberId = e.running && e.data !== undefined ? memberIdOf(this.n, e.data) : undefined;
-      const detail = e.running ? 'Running' : e.pending ? 'Finished: Bootstrap requested' : 'Preparing: Running pre state';
+      const detail = e.running ? 'Running' : e.inBootstrapCall ? 'Finished: Bootstrap requested' : 'Preparing: Running pre state';
       return { running: e.running, healthy: e.running, memberId, detail };
     });
   }
@@ -180,13 +195,17 @@ export class SimIO implements RunnerIO {
     return p?.etcd.data;
   }
 
-  /** The discovery service lists every node that registered (src/discovery/members.ts counts its control planes). */
+  /**
+   * With members discovery on, the discovery service lists every node that registered (it is outside the
+   * cluster's network, so partitions between nodes do not hide anyone); off, TalosView reports `off`.
+   */
   private members(): MembersStatus {
+    if (!this.config.discovery.includes('members')) return { kind: 'off' };
     const k = this.w.nodes.filter((p) => p.registered).length;
     return { kind: 'known', members: k, controlPlaneAddresses: k, via: 'watch', controlPlaneMembers: k };
   }
 
-  private round(started: number, answered: readonly Candidate[], list: Promise<MemberListResult>, listed: MemberListResult | undefined, partial: boolean): Round {
+  private round(started: number, answered: readonly Candidate[], list: Promise<MemberListResult>, listed: MemberListResult | undefined): Round {
     const controlPlanes = [...answered];
     const silent = this.w.nodes.filter((p) => !controlPlanes.some((c) => c.identity === p.id)).map((p) => ({ address: p.address, reason: 'no answer' }));
     const observation: Observation = { selfAddress: this.n.address, selfIdentity: this.n.id, controlPlanes, others: [], rejected: silent, memberList: listed ?? { kind: 'pending' } };
@@ -201,10 +220,10 @@ export class SimIO implements RunnerIO {
       discoveryMs: this.n.clock.now() - started,
       members: this.members(),
       memberList: list,
-      partial,
+      partial: false,
       complete: Promise.resolve(undefined as unknown as Round),
     };
-    if (!partial) round.complete = Promise.resolve(round);
+    round.complete = Promise.resolve(round);
     return round;
   }
 }

@@ -5,6 +5,7 @@ import type { AgreementRuntime } from '../../src/agreement/runtime.ts';
 import type { Candidate } from '../../src/bootstrap/core/observation.ts';
 import type { DurableState } from '../../src/agreement/core/state.ts';
 import { BOOTSTRAP_REQUESTED } from '../../src/model/etcd-evidence.ts';
+import type { Wakeup } from '../../src/util/wakeup.ts';
 import type { NodeClock } from './virtual-time.ts';
 
 export interface Etcd {
@@ -15,6 +16,8 @@ export interface Etcd {
   /** An accepted Bootstrap call has not returned yet: the only time Talos shows Finished "Bootstrap requested". */
   inBootstrapCall: boolean;
   running: boolean;
+  /** Global ms at which a join under way completes (image pull, member add); undefined when not joining. */
+  joinAt: number | undefined;
 }
 
 /** One run of `autobootstrap run` on a node, from its start to its exit, crash or the node's reboot. */
@@ -23,6 +26,10 @@ export interface DaemonInstance {
   alive: boolean;
   stop: AbortController;
   runtime: AgreementRuntime | undefined;
+  /** The runner's doorbell: the members watch rings it when a new control plane registers. */
+  wakeup: Wakeup | undefined;
+  /** Members discovery is among its sources (TALOS_AUTO_BOOTSTRAP_DISCOVERY). */
+  watchesMembers: boolean;
 }
 
 export interface SimNode {
@@ -46,8 +53,14 @@ export interface SimNode {
   daemonGeneration: number;
   /** The service exited 0 this boot (Talos: Finished; not restarted until the next boot). */
   finished: boolean;
-  /** Never comes up (q < N: the control plane that never boots). */
+  /** Not up before the heal: never boots (q < N: the control plane that never boots), or only late. */
   absent: boolean;
+  /** An absent node that boots this long after the heal (global ms); undefined: never. */
+  lateBootMs: number | undefined;
+  /** Gone for good (the chosen node dying in the schedules that test it). */
+  gone: boolean;
+  /** Global ms from which machined accepts Bootstrap this boot (CRI healthy); before it, FailedPrecondition. */
+  readyAt: number;
 }
 
 /**
