@@ -72,9 +72,10 @@ export class RunnerAgreement implements AgreementHooks {
     }
     // The runner calls the gate only with positive evidence from every control plane, this one included.
     const ownDataDirEmpty = input.self.etcd.dataDir.kind === 'empty' ? true : input.self.etcd.dataDir.kind === 'has-data' ? false : undefined;
-    const service = input.self.etcd.service.kind;
-    const ownEtcdRunning = service === 'running' ? true : service === 'not-running' ? false : undefined;
-    const g = this.verdictOf(ownDataDirEmpty, ownEtcdRunning === false ? false : undefined, true);
+    const service = input.self.etcd.service;
+    const ownEtcdRunning = service.kind === 'running' ? true : service.kind === 'not-running' ? false : undefined;
+    const own = { bootTime: Number(input.self.bootTime), etcdFailed: service.kind === 'not-running' && service.fact.state === 'Failed' };
+    const g = this.verdictOf(ownDataDirEmpty, ownEtcdRunning === false ? false : undefined, true, own);
     if (g.kind === 'call') {
       this.o.log.info({ event: 'agreement-call', reissue: g.reissue }, g.message);
       return { kind: 'proceed' };
@@ -89,6 +90,15 @@ export class RunnerAgreement implements AgreementHooks {
     this.lastIssuedBeforeCall = this.lastIssuedAt;
     this.lastIssuedAt = this.o.now();
     this.o.runtime.setBootstrapIssued(true);
+  }
+
+  bootstrapAccepted(bootTime: number): void {
+    try {
+      this.o.runtime.setBootstrapAccepted(bootTime);
+    } catch (e) {
+      // Not recorded: a restarted daemon then falls back to the re-issue delay alone, as before the record.
+      this.o.log.warn({ event: 'agreement-persist-failed', error: String(e) }, `could not record that Talos accepted the Bootstrap: ${String(e)}`);
+    }
   }
 
   bootstrapRefused(): void {
@@ -110,7 +120,7 @@ export class RunnerAgreement implements AgreementHooks {
     this.o.runtime.tick();
   }
 
-  private verdictOf(ownDataDirEmpty: boolean | undefined, ownEtcdRunning: boolean | undefined, positive: boolean): Gate {
+  private verdictOf(ownDataDirEmpty: boolean | undefined, ownEtcdRunning: boolean | undefined, positive: boolean, own?: { bootTime: number; etcdFailed: boolean }): Gate {
     return bootstrapGate({
       self: this.o.self,
       chosen: this.o.runtime.chosen,
@@ -121,6 +131,8 @@ export class RunnerAgreement implements AgreementHooks {
       ownEtcdRunning,
       lastIssuedAt: this.lastIssuedAt,
       issuedBefore: this.o.runtime.bootstrapIssued,
+      ...(own ? { ownBootTime: own.bootTime, ownEtcdFailed: own.etcdFailed } : {}),
+      ...(this.o.runtime.acceptedBootTime !== undefined ? { acceptedBootTime: this.o.runtime.acceptedBootTime } : {}),
       startedAt: this.startedAt,
       now: this.o.now(),
       reissueDelayMs: this.o.reissueDelayMs,

@@ -98,6 +98,22 @@ export class AgreementRuntime {
     this.state = { ...this.state, durable };
   }
 
+  /** The boot (SystemStat.boot_time, Unix s) in which Talos last answered this node's Bootstrap with success. */
+  get acceptedBootTime(): number | undefined {
+    return this.state.durable.acceptedBootTime;
+  }
+
+  /**
+   * Records durably that Talos answered this node's Bootstrap with success in the boot `bootTime` (Unix s): it
+   * holds that Bootstrap until etcd starts, unless the node reboots. Throws if it cannot be saved.
+   */
+  setBootstrapAccepted(bootTime: number): void {
+    if (this.state.durable.acceptedBootTime === bootTime) return;
+    const durable = { ...this.state.durable, acceptedBootTime: bootTime };
+    this.o.store.save(durable);
+    this.state = { ...this.state, durable };
+  }
+
   private apply(input: Input, replyTo?: string): Message[] {
     const before = this.state;
     const r = step(before, input, { now: this.o.now(), wallNow: (this.o.wallNow ?? Date.now)(), random: (this.o.random ?? Math.random)() }, this.o.faults);

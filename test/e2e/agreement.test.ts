@@ -144,6 +144,26 @@ describe('majority bootstrap', () => {
     expect(h.sim.etcdClusters()[0]?.members.map((m) => m.node).sort()).toEqual(['cp1', 'cp2', 'cp3']);
   }, 150_000);
 
+  test('the chosen node\'s daemon restarts (no reboot) while its etcd still pulls its image: Talos still holds the Bootstrap, so it is not called again', async () => {
+    // Same boot: Talos keeps the accepted Bootstrap until etcd starts; a second call gains nothing and, landing
+    // as etcd writes its data directory, would stop that etcd. The re-issue delay alone would allow it here.
+    h = await startCluster({ subnet: '127.0.199', quorum: 2, nodes: threeControlPlanes([1_700_000_100, 1_700_000_200, 1_700_000_300]), sim: { etcdStartDelayMs: 12_000 } });
+    const env = { ...MAJORITY, TALOS_AUTO_BOOTSTRAP_REISSUE_DELAY: '2s' };
+    const ds = ['cp1', 'cp2', 'cp3'].map((n) => h!.daemon(n, env));
+    // Killed once it has heard Talos accept (the success is recorded before that line is logged).
+    await ds[0]!.waitFor((l) => l.event === 'local-etcd-healthy' || l.event === 'waiting-local-etcd', 30_000, 'the wait for its etcd');
+    expect(h.sim.bootstrapCalls().map((b) => b.node)).toEqual(['cp1']);
+    ds[0]!.kill('SIGKILL');
+    await ds[0]!.exited;
+    const again = h.daemon('cp1', env);
+    const codes = await Promise.all([again, ds[1]!, ds[2]!].map((d) => d.exitWithin(90_000)));
+    expect(codes).toEqual([0, 0, 0]);
+    expect(h.sim.bootstrapCalls().map((b) => b.node)).toEqual(['cp1']);
+    const waited = again.events('gate-wait').map((l) => String(l.reason));
+    expect(waited.some((r) => r.includes('accepted this node\'s Bootstrap in this boot'))).toBe(true);
+    expect(h.sim.etcdClusters()).toHaveLength(1);
+  }, 150_000);
+
   test("the chosen node's boot time moves after its Bootstrap while etcd still pulls its image: nobody else bootstraps", async () => {
     // Talos shows the accepted Bootstrap ("Bootstrap requested") only briefly, then Preparing with an empty
     // data directory until etcd starts: the evidence alone then reads "not bootstrapped" everywhere.

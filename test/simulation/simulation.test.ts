@@ -16,14 +16,13 @@ const REGRESSIONS: { seed: number; variant: Variant; fails: boolean; why: string
   { seed: 10, variant: 'minority-quorum', fails: true, why: 'floor(N/2) acceptors of 7 under a bridged split', shows: 'different bootstrappers learned' },
   { seed: 1, variant: 'no-agreement', fails: true, why: 'without agreement, the leaders of two views (cp1, cp3 of five) both bootstrap', shows: 'Bootstrap accepted on' },
   { seed: 1, variant: 'quorum-error-unnoticed', fails: true, why: 'q=2 of 5 never noticed: cp1 bootstraps', shows: 'called Bootstrap although' },
-  { seed: 2, variant: 'hasty-reissue', fails: true, why: 'a re-issue without the delay: cp7 calls Bootstrap again 89 s after an accepted one', shows: 'called Bootstrap again' },
+  { seed: 5, variant: 'hasty-reissue', fails: true, why: 'a re-issue without the delay: cp2 of three calls Bootstrap again 110 s after an accepted one', shows: 'called Bootstrap again' },
   // The same seeds with the real protocol: safe, and a bootstrap within the bound.
-  { seed: 5, variant: 'correct', fails: false, why: 'same seed, durable acceptors' },
+  { seed: 5, variant: 'correct', fails: false, why: 'same seed, durable acceptors and the re-issue delay kept' },
   { seed: 11, variant: 'correct', fails: false, why: 'same seed, majority quorum' },
   { seed: 25, variant: 'correct', fails: false, why: 'same seed, majority quorum' },
   { seed: 10, variant: 'correct', fails: false, why: 'same seed, majority quorum' },
   { seed: 1, variant: 'correct', fails: false, why: 'same seed, with agreement' },
-  { seed: 2, variant: 'correct', fails: false, why: 'same seed, the re-issue delay kept' },
   { seed: 1, variant: 'quorum-error', fails: false, why: 'same seed: the quorum error noticed, nobody bootstraps' },
 ];
 
@@ -41,7 +40,7 @@ describe('deterministic simulation', () => {
     expect(per1000('lostAnswers')).toBeGreaterThan(20);
     expect(per1000('crashes')).toBeGreaterThan(1_000);
     expect(per1000('reboots')).toBeGreaterThan(500);
-    expect(per1000('preemptions')).toBeGreaterThan(50);
+    expect(per1000('preemptions')).toBeGreaterThan(20);
     expect(per1000('notReady')).toBeGreaterThan(500);
     expect(per1000('chosenGone')).toBeGreaterThan(50);
     expect(per1000('lateBoots')).toBeGreaterThan(50);

@@ -207,6 +207,8 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
     const minGap = (configs[n.index] as Config).reissueDelayMs / 1.1;
     if (last !== undefined && vt.now - last < minGap) violations.push(`${n.id} called Bootstrap again ${((vt.now - last) / 1000).toFixed(1)}s after an accepted one (the re-issue delay allows no less than ${(minGap / 1000).toFixed(0)}s)`);
     if (last !== undefined) stats.reissues++;
+    // Talos still holds a Bootstrap it accepted in this boot: the daemon that heard the success never repeats it.
+    if (n.etcd.pending && n.disk?.acceptedBootTime === n.bootTime && sc.variant !== 'no-agreement') violations.push(`${n.id} called Bootstrap again in the boot in which Talos accepted one and still holds it`);
     note(`${n.id} Bootstrap accepted`);
     accepted.set(n.id, [...times, vt.now]);
     if (quorumErrorVariant) violations.push(`${n.id} called Bootstrap although q=${sc.q} is not a majority of the ${sc.n} control planes it was shown`);

@@ -73,4 +73,24 @@ describe('bootstrap gate', () => {
     expect(gate({ lastIssuedAt: 0, now: 300_000 })).toMatchObject({ kind: 'call', reissue: true });
     expect(gate({ issuedBefore: true, startedAt: 10_000, now: 310_000 })).toMatchObject({ kind: 'call', reissue: true });
   });
+  describe('a Bootstrap Talos accepted in this boot is never repeated while etcd prepares', () => {
+    const accepted = { issuedBefore: true, startedAt: 10_000, now: 10_000_000, acceptedBootTime: 1_700_000_000 };
+    test('same boot, etcd not running (Preparing): waits, whatever the delay, and says why', () => {
+      const g = gate({ ...accepted, ownBootTime: 1_700_000_000 });
+      expect(g).toMatchObject({ kind: 'wait', reason: 'accepted-this-boot' });
+      expect(g.message).toContain('keeps it until etcd starts');
+      expect(g.message).toContain('unless this node reboots first or its etcd fails');
+    });
+    test('rebooted since (another boot time): re-issues after the delay', () => {
+      expect(gate({ ...accepted, ownBootTime: 1_700_000_600 })).toMatchObject({ kind: 'call', reissue: true });
+      expect(gate({ ...accepted, ownBootTime: 1_700_000_600, now: 309_999 })).toMatchObject({ kind: 'wait', reason: 'reissue-delay' });
+    });
+    test('same boot but etcd Failed: re-issues after the delay', () => {
+      expect(gate({ ...accepted, ownBootTime: 1_700_000_000, ownEtcdFailed: true })).toMatchObject({ kind: 'call', reissue: true });
+    });
+    test('no success known (refused, or the answer lost) or the boot time unread: the delay alone rules', () => {
+      expect(gate({ issuedBefore: true, startedAt: 10_000, now: 310_000, ownBootTime: 1_700_000_000 })).toMatchObject({ kind: 'call', reissue: true });
+      expect(gate({ ...accepted })).toMatchObject({ kind: 'call', reissue: true });
+    });
+  });
 });

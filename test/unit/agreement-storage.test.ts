@@ -40,6 +40,15 @@ describe('acceptor state file', () => {
     expect(new AcceptorFile(dir, 'node-a', 'c1').load()).toEqual(ACCEPTED);
   });
 
+  test('the boot in which Talos accepted the Bootstrap loads back; a file written without it loads without it', () => {
+    const dir = freshDir();
+    const f = new AcceptorFile(dir, 'node-a', 'c1');
+    f.save(ACCEPTED);
+    expect(new AcceptorFile(dir, 'node-a', 'c1').load()?.acceptedBootTime).toBeUndefined();
+    f.save({ ...ACCEPTED, acceptedBootTime: 1_700_000_123 });
+    expect(new AcceptorFile(dir, 'node-a', 'c1').load()).toEqual({ ...ACCEPTED, acceptedBootTime: 1_700_000_123 });
+  });
+
   test('write temp, fsync it, rename, fsync the directory; the marker after the first state and before returning', () => {
     const dir = freshDir();
     const ops: string[] = [];

@@ -22,13 +22,19 @@ export interface GateInput {
   lastIssuedAt: number | undefined;
   /** The durable record that this node called Bootstrap before (in an earlier process or boot). */
   issuedBefore: boolean;
+  /** This node's boot time now (SystemStat.boot_time, Unix s), as the final check read it; undefined if unread. */
+  ownBootTime?: number;
+  /** The boot time in which Talos answered this node's Bootstrap with success (durable), if any. */
+  acceptedBootTime?: number;
+  /** This node's etcd service is Failed: a Bootstrap Talos still holds will not start it by itself. */
+  ownEtcdFailed?: boolean;
   /** Monotonic ms when this process started. */
   startedAt: number;
   now: number;
   reissueDelayMs: number;
 }
 
-export type GateReason = 'quorum-error' | 'not-chosen-yet' | 'other-chosen' | 'own-etcd' | 'evidence' | 'reissue-delay';
+export type GateReason = 'quorum-error' | 'not-chosen-yet' | 'other-chosen' | 'own-etcd' | 'evidence' | 'accepted-this-boot' | 'reissue-delay';
 
 export type Gate = { kind: 'call'; reissue: boolean; message: string } | { kind: 'wait'; reason: GateReason; message: string };
 
@@ -52,6 +58,16 @@ export function bootstrapGate(i: GateInput): Gate {
   }
   if (i.evidence !== 'not-bootstrapped') return { kind: 'wait', reason: 'evidence', message: `this node is the chosen bootstrapper; cluster is ${i.evidence}: no Bootstrap call` };
   const reissue = i.lastIssuedAt !== undefined || i.issuedBefore;
+  // Talos keeps an accepted Bootstrap in memory until etcd starts, and loses it only in a reboot. Calling again
+  // in the same boot gains nothing while etcd prepares (it pulls its image), and a call that lands as etcd
+  // writes its data directory stops that etcd for good (services/etcd.go:820-822, test/sim/README.md).
+  if (reissue && i.acceptedBootTime !== undefined && i.ownBootTime === i.acceptedBootTime && i.ownEtcdFailed !== true) {
+    return {
+      kind: 'wait',
+      reason: 'accepted-this-boot',
+      message: `Talos accepted this node's Bootstrap in this boot (boot time ${i.acceptedBootTime}) and keeps it until etcd starts; etcd is not running yet (still pulling its image?): not calling Bootstrap again unless this node reboots first or its etcd fails; see talosctl logs etcd`,
+    };
+  }
   const from = i.lastIssuedAt ?? (i.issuedBefore ? i.startedAt : undefined);
   if (from !== undefined && i.now - from < i.reissueDelayMs) {
     const left = i.reissueDelayMs - (i.now - from);

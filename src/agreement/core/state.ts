@@ -23,6 +23,12 @@ export interface DurableState {
    * re-evaluated with the current q and N at every start, so raising q clears it.
    */
   maxSeen?: number;
+  /**
+   * SystemStat.boot_time (Unix s) of this node when Talos answered its Bootstrap call with success: Talos keeps
+   * that Bootstrap in memory until etcd starts, for as long as the node stays in that boot. Absent when no call
+   * was known to succeed (refused, or its answer lost).
+   */
+  acceptedBootTime?: number;
 }
 
 export const EMPTY_DURABLE: DurableState = { promised: undefined, accepted: undefined, chosen: undefined, chosenAtMs: undefined, bootstrapIssued: false };
