@@ -2,6 +2,7 @@
 // anything is read, minted or called; a worker leaves after local checks only.
 import { failurePause, KNOWN_VARIABLES, loadConfig, WIDEST_SCAN_BITS, type Config } from './config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { readBootId } from './host/boot-id.ts';
 import { readBootTime } from './host/boot-time.ts';
 import { detectRole, etcdSecretsPresent } from './host/control-plane.ts';
 import { detectNodeAddress, detectScanPrefixOnHost, localInterfaces } from './host/node-address.ts';
@@ -186,7 +187,7 @@ async function daemon(config: Config, log: Logger, signal: AbortSignal): Promise
   // elsewhere) is left out.
   const onInterfaces = interfaceAddresses(paths, localInterfaces);
   const listenAddresses = local.certAddresses.filter((a) => onInterfaces.has(parseIPv4(a) ?? -1));
-  const agreement = await startAgreement({ config, log, ca: machineCa, self, listenAddresses, selfIdentity: local.identity, hostProc: paths.hostProc });
+  const agreement = await startAgreement({ config, log, ca: machineCa, self, listenAddresses, selfIdentity: local.identity, hostProc: paths.hostProc, bootId: readBootId([paths.hostProc, paths.proc]) });
   if (!agreement.ok) return agreement.exitCode;
 
   const scanPrefixes = scanPrefixesFor(config, paths, log, self);

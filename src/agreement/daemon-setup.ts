@@ -39,6 +39,8 @@ export async function startAgreement(o: {
   listenAddresses: readonly string[];
   selfIdentity: NodeIdentity;
   hostProc: string;
+  /** This boot's kernel boot_id (src/host/boot-id.ts); undefined when unreadable. */
+  bootId: string | undefined;
 }): Promise<AgreementSetup> {
   const { config, log, ca } = o;
   const listen = [...new Set([o.self, ...o.listenAddresses])];
@@ -133,7 +135,7 @@ export async function startAgreement(o: {
     { event: 'agreement-ready', port: config.agreementPort, stateDir: config.stateDir, clusterId, chosen: s.chosen, promised: s.promised },
     `agreement on ${served.join(', ')} port ${config.agreementPort} as node id ${self} (q=${config.quorumNodes}${config.controlPlanes ? ` of ${config.controlPlanes}` : ''}), state in ${config.stateDir}${s.chosen ? `; ${s.chosen} is the chosen bootstrapper` : ''}`,
   );
-  const agreement = runnerAgreementFor({ runtime, self, log, config, addresses, now: () => performance.now() });
+  const agreement = runnerAgreementFor({ runtime, self, log, config, addresses, now: () => performance.now(), ...(o.bootId !== undefined ? { bootId: o.bootId } : {}) });
   return {
     ok: true,
     agreement,

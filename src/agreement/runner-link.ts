@@ -30,6 +30,8 @@ export interface LinkOptions {
   now: () => number;
   /** What the gate's polling waits on; the runtime's timers by default (the simulation's virtual queue). */
   timers?: Timers;
+  /** This boot (the kernel's boot_id, read at start; a process never outlives its boot); undefined if unread. */
+  bootId?: string;
 }
 
 /** How often the gate looks for the outcome of its proposal while it waits, ms. */
@@ -74,7 +76,7 @@ export class RunnerAgreement implements AgreementHooks {
     const ownDataDirEmpty = input.self.etcd.dataDir.kind === 'empty' ? true : input.self.etcd.dataDir.kind === 'has-data' ? false : undefined;
     const service = input.self.etcd.service;
     const ownEtcdRunning = service.kind === 'running' ? true : service.kind === 'not-running' ? false : undefined;
-    const own = { bootTime: Number(input.self.bootTime), etcdFailed: service.kind === 'not-running' && service.fact.state === 'Failed' };
+    const own = { etcdFailed: service.kind === 'not-running' && service.fact.state === 'Failed' };
     const g = this.verdictOf(ownDataDirEmpty, ownEtcdRunning === false ? false : undefined, true, own);
     if (g.kind === 'call') {
       this.o.log.info({ event: 'agreement-call', reissue: g.reissue }, g.message);
@@ -92,9 +94,10 @@ export class RunnerAgreement implements AgreementHooks {
     this.o.runtime.setBootstrapIssued(true);
   }
 
-  bootstrapAccepted(bootTime: number): void {
+  bootstrapAccepted(): void {
+    if (this.o.bootId === undefined) return;
     try {
-      this.o.runtime.setBootstrapAccepted(bootTime);
+      this.o.runtime.setBootstrapAccepted(this.o.bootId);
     } catch (e) {
       // Not recorded: a restarted daemon then falls back to the re-issue delay alone, as before the record.
       this.o.log.warn({ event: 'agreement-persist-failed', error: String(e) }, `could not record that Talos accepted the Bootstrap: ${String(e)}`);
@@ -120,7 +123,7 @@ export class RunnerAgreement implements AgreementHooks {
     this.o.runtime.tick();
   }
 
-  private verdictOf(ownDataDirEmpty: boolean | undefined, ownEtcdRunning: boolean | undefined, positive: boolean, own?: { bootTime: number; etcdFailed: boolean }): Gate {
+  private verdictOf(ownDataDirEmpty: boolean | undefined, ownEtcdRunning: boolean | undefined, positive: boolean, own?: { etcdFailed: boolean }): Gate {
     return bootstrapGate({
       self: this.o.self,
       chosen: this.o.runtime.chosen,
@@ -131,8 +134,9 @@ export class RunnerAgreement implements AgreementHooks {
       ownEtcdRunning,
       lastIssuedAt: this.lastIssuedAt,
       issuedBefore: this.o.runtime.bootstrapIssued,
-      ...(own ? { ownBootTime: own.bootTime, ownEtcdFailed: own.etcdFailed } : {}),
-      ...(this.o.runtime.acceptedBootTime !== undefined ? { acceptedBootTime: this.o.runtime.acceptedBootTime } : {}),
+      ...(own ? { ownEtcdFailed: own.etcdFailed } : {}),
+      ...(this.o.bootId !== undefined ? { bootId: this.o.bootId } : {}),
+      ...(this.o.runtime.acceptedBootId !== undefined ? { acceptedBootId: this.o.runtime.acceptedBootId } : {}),
       startedAt: this.startedAt,
       now: this.o.now(),
       reissueDelayMs: this.o.reissueDelayMs,

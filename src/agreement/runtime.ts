@@ -98,18 +98,18 @@ export class AgreementRuntime {
     this.state = { ...this.state, durable };
   }
 
-  /** The boot (SystemStat.boot_time, Unix s) in which Talos last answered this node's Bootstrap with success. */
-  get acceptedBootTime(): number | undefined {
-    return this.state.durable.acceptedBootTime;
+  /** The boot (kernel boot_id) in which Talos last answered this node's Bootstrap with success. */
+  get acceptedBootId(): string | undefined {
+    return this.state.durable.acceptedBootId;
   }
 
   /**
-   * Records durably that Talos answered this node's Bootstrap with success in the boot `bootTime` (Unix s): it
-   * holds that Bootstrap until etcd starts, unless the node reboots. Throws if it cannot be saved.
+   * Records durably that Talos answered this node's Bootstrap with success in the boot `bootId` (the kernel's
+   * boot_id): it holds that Bootstrap until etcd starts, unless the node reboots. Throws if it cannot be saved.
    */
-  setBootstrapAccepted(bootTime: number): void {
-    if (this.state.durable.acceptedBootTime === bootTime) return;
-    const durable = { ...this.state.durable, acceptedBootTime: bootTime };
+  setBootstrapAccepted(bootId: string): void {
+    if (this.state.durable.acceptedBootId === bootId) return;
+    const durable = { ...this.state.durable, acceptedBootId: bootId };
     this.o.store.save(durable);
     this.state = { ...this.state, durable };
   }

@@ -49,9 +49,6 @@ export interface AgreementHooks {
   bootstrapCalling(): void;
   /** Talos answered the call with a refusal (a gRPC code it sends itself): nothing was accepted. */
   bootstrapRefused(): void;
-  /**
-   * Talos answered the call with success; `bootTime`: this node's boot time (SystemStat.boot_time, Unix s) as
-   * the final check read it. Recorded durably: Talos holds that Bootstrap until etcd starts, in this boot.
-   */
-  bootstrapAccepted(bootTime: number): void;
+  /** Talos answered the call with success: recorded durably with this boot's id, as Talos holds it until etcd starts. */
+  bootstrapAccepted(): void;
 }

@@ -272,7 +272,7 @@ async function electAndBootstrap(ctx: RunnerContext): Promise<RunResult> {
           continue;
         }
         log.info({ event: 'bootstrap-done' }, 'Bootstrap accepted: this node is forming the etcd cluster');
-        ctx.agreement?.bootstrapAccepted(Number(final.self.bootTime));
+        ctx.agreement?.bootstrapAccepted();
         return confirmJoined(ctx, 'leader', observation);
       }
     }

@@ -104,6 +104,8 @@ function deviceOf(path: string): { major: number; minor: number } {
 
 export interface HostRootContent {
   bootTime: number;
+  /** The kernel's boot_id for /proc/sys/kernel/random/boot_id: new on every boot. */
+  bootId?: string;
   /** Every address of the node, for /proc/net/fib_trie; default the route's address only. */
   localAddresses?: string[];
   route: { iface: string; ip: string; prefixLength: number; gateway: string };
@@ -121,6 +123,7 @@ export function writeHostRoot(root: string, content: HostRootContent): void {
     writeFileSync(path, text, { mode });
   };
   put('host/proc/stat', renderProcStat(content.bootTime));
+  if (content.bootId !== undefined) put('host/proc/sys/kernel/random/boot_id', `${content.bootId}\n`);
   put('host/proc/1/mountinfo', renderMountInfo(deviceOf(join(root, 'host/proc'))));
   put('host/proc/net/route', renderRouteTable(content.route));
   put('host/proc/net/fib_trie', renderFibTrie(content.localAddresses ?? [content.route.ip]));

@@ -3,7 +3,7 @@
 // Cluster-wide behaviour (etcd forming and joining) lives in the simulator, which every node reaches
 // through the World interface.
 import type { TLSSocket } from 'node:tls';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { cosiStateClient, machineServiceClient } from '../../src/talos/proto.ts';
 import type { ClusterIdentity } from './cluster-identity.ts';
@@ -128,6 +128,8 @@ export class SimNode {
   readonly appliedConfigs: { at: Date; mode: string; callerCn: string | undefined; data: Buffer }[] = [];
 
   bootTime: number;
+  /** The kernel's boot_id (/proc/sys/kernel/random/boot_id): a new random UUID on every boot. */
+  bootId: string = randomUUID();
   latencyMs: number;
   criReady: boolean;
   timeSynced: boolean;

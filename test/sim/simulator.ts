@@ -2,6 +2,7 @@
 // creates. Etcd behaves as Talos lets it: Bootstrap on any control plane with an empty data directory
 // forms a NEW one-member cluster (split brain included); control planes without etcd data join a
 // reachable cluster of their own cluster group after joinDelayMs.
+import { randomUUID } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
@@ -612,6 +613,7 @@ export class TalosSimulator implements World {
     node.extensionServices.reset();
     node.bootCompleted = false;
     node.bootTime = bootTime ?? Math.max(node.bootTime + 1, Math.floor(Date.now() / 1000));
+    node.bootId = randomUUID();
     this.writeHostRoot(node);
     this.recorder.emitEvent({ kind: 'node-rebooted', at: new Date(), node: node.name, bootTime: node.bootTime, lostBootstrap: lost });
     this.changed();
@@ -702,6 +704,7 @@ export class TalosSimulator implements World {
     }
     writeHostRoot(root, {
       bootTime: node.bootTime,
+      bootId: node.bootId,
       localAddresses: node.addresses,
       route: { iface: node.iface, ip: node.ip, prefixLength: 24, gateway: `${subnetOf(node.ip)}.254` },
       ...(node.maintenance ? {} : { machineConfig: node.machineConfig }),

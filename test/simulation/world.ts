@@ -208,7 +208,7 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
     if (last !== undefined && vt.now - last < minGap) violations.push(`${n.id} called Bootstrap again ${((vt.now - last) / 1000).toFixed(1)}s after an accepted one (the re-issue delay allows no less than ${(minGap / 1000).toFixed(0)}s)`);
     if (last !== undefined) stats.reissues++;
     // Talos still holds a Bootstrap it accepted in this boot: the daemon that heard the success never repeats it.
-    if (n.etcd.pending && n.disk?.acceptedBootTime === n.bootTime && sc.variant !== 'no-agreement') violations.push(`${n.id} called Bootstrap again in the boot in which Talos accepted one and still holds it`);
+    if (n.etcd.pending && n.disk?.acceptedBootId === bootIdOf(n) && sc.variant !== 'no-agreement') violations.push(`${n.id} called Bootstrap again in the boot in which Talos accepted one and still holds it`);
     note(`${n.id} Bootstrap accepted`);
     accepted.set(n.id, [...times, vt.now]);
     if (quorumErrorVariant) violations.push(`${n.id} called Bootstrap although q=${sc.q} is not a majority of the ${sc.n} control planes it was shown`);
@@ -323,7 +323,7 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
       if (runtime.chosen !== undefined) learn(n, runtime.chosen);
       // The broken variant re-issues without waiting: its link is given a re-issue delay of zero.
       const linkConfig = sc.variant === 'hasty-reissue' ? { ...config, reissueDelayMs: 0 } : config;
-      agreement = runnerAgreementFor({ runtime, self: n.id, log, config: linkConfig, addresses: new Map(), now: () => n.clock.now(), timers });
+      agreement = runnerAgreementFor({ runtime, self: n.id, log, config: linkConfig, addresses: new Map(), now: () => n.clock.now(), timers, bootId: bootIdOf(n) });
     }
     const io = new SimIO(talos, n, d, config);
     const ended = (code: number, why: string) => {
@@ -472,6 +472,11 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
   const uniq = [...new Set(violations)];
   const formedAfterHealMs = formedAt === undefined ? undefined : Math.max(0, formedAt - healAt);
   return { scenario: sc, violations: uniq, formedAfterHealMs, livenessExpected, healAtMs: healAt, events, stats, trace };
+}
+
+/** The kernel's boot_id of the node's current boot (new on every boot, unlike the boot time a clock step can repeat). */
+function bootIdOf(n: SimNode): string {
+  return `${n.id}-boot-${n.boot}`;
 }
 
 function configFor(env: Record<string, string>): Config {

@@ -74,22 +74,23 @@ describe('bootstrap gate', () => {
     expect(gate({ issuedBefore: true, startedAt: 10_000, now: 310_000 })).toMatchObject({ kind: 'call', reissue: true });
   });
   describe('a Bootstrap Talos accepted in this boot is never repeated while etcd prepares', () => {
-    const accepted = { issuedBefore: true, startedAt: 10_000, now: 10_000_000, acceptedBootTime: 1_700_000_000 };
+    const BOOT = '0b6e3c2a-1f4d-4c1e-9a51-3f2f7d8e9a10';
+    const accepted = { issuedBefore: true, startedAt: 10_000, now: 10_000_000, acceptedBootId: BOOT };
     test('same boot, etcd not running (Preparing): waits, whatever the delay, and says why', () => {
-      const g = gate({ ...accepted, ownBootTime: 1_700_000_000 });
+      const g = gate({ ...accepted, bootId: BOOT });
       expect(g).toMatchObject({ kind: 'wait', reason: 'accepted-this-boot' });
       expect(g.message).toContain('keeps it until etcd starts');
       expect(g.message).toContain('unless this node reboots first or its etcd fails');
     });
-    test('rebooted since (another boot time): re-issues after the delay', () => {
-      expect(gate({ ...accepted, ownBootTime: 1_700_000_600 })).toMatchObject({ kind: 'call', reissue: true });
-      expect(gate({ ...accepted, ownBootTime: 1_700_000_600, now: 309_999 })).toMatchObject({ kind: 'wait', reason: 'reissue-delay' });
+    test('rebooted since (another boot_id): re-issues after the delay', () => {
+      expect(gate({ ...accepted, bootId: 'another-boot' })).toMatchObject({ kind: 'call', reissue: true });
+      expect(gate({ ...accepted, bootId: 'another-boot', now: 309_999 })).toMatchObject({ kind: 'wait', reason: 'reissue-delay' });
     });
     test('same boot but etcd Failed: re-issues after the delay', () => {
-      expect(gate({ ...accepted, ownBootTime: 1_700_000_000, ownEtcdFailed: true })).toMatchObject({ kind: 'call', reissue: true });
+      expect(gate({ ...accepted, bootId: BOOT, ownEtcdFailed: true })).toMatchObject({ kind: 'call', reissue: true });
     });
-    test('no success known (refused, or the answer lost) or the boot time unread: the delay alone rules', () => {
-      expect(gate({ issuedBefore: true, startedAt: 10_000, now: 310_000, ownBootTime: 1_700_000_000 })).toMatchObject({ kind: 'call', reissue: true });
+    test('no success known (refused, or the answer lost) or the boot_id unread: the delay alone rules', () => {
+      expect(gate({ issuedBefore: true, startedAt: 10_000, now: 310_000, bootId: BOOT })).toMatchObject({ kind: 'call', reissue: true });
       expect(gate({ ...accepted })).toMatchObject({ kind: 'call', reissue: true });
     });
   });

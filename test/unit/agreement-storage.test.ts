@@ -44,9 +44,9 @@ describe('acceptor state file', () => {
     const dir = freshDir();
     const f = new AcceptorFile(dir, 'node-a', 'c1');
     f.save(ACCEPTED);
-    expect(new AcceptorFile(dir, 'node-a', 'c1').load()?.acceptedBootTime).toBeUndefined();
-    f.save({ ...ACCEPTED, acceptedBootTime: 1_700_000_123 });
-    expect(new AcceptorFile(dir, 'node-a', 'c1').load()).toEqual({ ...ACCEPTED, acceptedBootTime: 1_700_000_123 });
+    expect(new AcceptorFile(dir, 'node-a', 'c1').load()?.acceptedBootId).toBeUndefined();
+    f.save({ ...ACCEPTED, acceptedBootId: '0b6e3c2a-1f4d-4c1e-9a51-3f2f7d8e9a10' });
+    expect(new AcceptorFile(dir, 'node-a', 'c1').load()).toEqual({ ...ACCEPTED, acceptedBootId: '0b6e3c2a-1f4d-4c1e-9a51-3f2f7d8e9a10' });
   });
 
   test('write temp, fsync it, rename, fsync the directory; the marker after the first state and before returning', () => {

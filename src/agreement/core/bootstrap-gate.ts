@@ -22,10 +22,10 @@ export interface GateInput {
   lastIssuedAt: number | undefined;
   /** The durable record that this node called Bootstrap before (in an earlier process or boot). */
   issuedBefore: boolean;
-  /** This node's boot time now (SystemStat.boot_time, Unix s), as the final check read it; undefined if unread. */
-  ownBootTime?: number;
-  /** The boot time in which Talos answered this node's Bootstrap with success (durable), if any. */
-  acceptedBootTime?: number;
+  /** This boot (the kernel's boot_id, src/host/boot-id.ts); undefined if unread. */
+  bootId?: string;
+  /** The boot in which Talos answered this node's Bootstrap with success (durable), if any. */
+  acceptedBootId?: string;
   /** This node's etcd service is Failed: a Bootstrap Talos still holds will not start it by itself. */
   ownEtcdFailed?: boolean;
   /** Monotonic ms when this process started. */
@@ -61,11 +61,11 @@ export function bootstrapGate(i: GateInput): Gate {
   // Talos keeps an accepted Bootstrap in memory until etcd starts, and loses it only in a reboot. Calling again
   // in the same boot gains nothing while etcd prepares (it pulls its image), and a call that lands as etcd
   // writes its data directory stops that etcd for good (services/etcd.go:820-822, test/sim/README.md).
-  if (reissue && i.acceptedBootTime !== undefined && i.ownBootTime === i.acceptedBootTime && i.ownEtcdFailed !== true) {
+  if (reissue && i.acceptedBootId !== undefined && i.bootId === i.acceptedBootId && i.ownEtcdFailed !== true) {
     return {
       kind: 'wait',
       reason: 'accepted-this-boot',
-      message: `Talos accepted this node's Bootstrap in this boot (boot time ${i.acceptedBootTime}) and keeps it until etcd starts; etcd is not running yet (still pulling its image?): not calling Bootstrap again unless this node reboots first or its etcd fails; see talosctl logs etcd`,
+      message: `Talos accepted this node's Bootstrap in this boot (boot_id ${i.acceptedBootId}) and keeps it until etcd starts; etcd is not running yet (still pulling its image?): not calling Bootstrap again unless this node reboots first or its etcd fails; see talosctl logs etcd`,
     };
   }
   const from = i.lastIssuedAt ?? (i.issuedBefore ? i.startedAt : undefined);

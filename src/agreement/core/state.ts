@@ -24,11 +24,11 @@ export interface DurableState {
    */
   maxSeen?: number;
   /**
-   * SystemStat.boot_time (Unix s) of this node when Talos answered its Bootstrap call with success: Talos keeps
-   * that Bootstrap in memory until etcd starts, for as long as the node stays in that boot. Absent when no call
-   * was known to succeed (refused, or its answer lost).
+   * The kernel's boot_id (src/host/boot-id.ts) when Talos answered this node's Bootstrap call with success:
+   * Talos keeps that Bootstrap in memory until etcd starts, for as long as the node stays in that boot. Absent
+   * when no call was known to succeed (refused, or its answer lost) or the boot_id could not be read.
    */
-  acceptedBootTime?: number;
+  acceptedBootId?: string;
 }
 
 export const EMPTY_DURABLE: DurableState = { promised: undefined, accepted: undefined, chosen: undefined, chosenAtMs: undefined, bootstrapIssued: false };

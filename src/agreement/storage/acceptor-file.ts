@@ -89,7 +89,7 @@ interface SerialDurable {
   /** Added after the first release of format 1; a file without it loads as 0 (no quorum error recorded). */
   maxSeen?: number;
   /** Added later still; a file without it loads as "no Bootstrap known accepted" (the re-issue delay alone rules). */
-  acceptedBootTime?: number;
+  acceptedBootId?: string;
 }
 
 function checksum(body: string): string {
@@ -97,7 +97,7 @@ function checksum(body: string): string {
 }
 
 function toSerial(d: DurableState): SerialDurable {
-  return { promised: d.promised ?? null, accepted: d.accepted ?? null, chosen: d.chosen ?? null, chosenAtMs: d.chosenAtMs ?? null, bootstrapIssued: d.bootstrapIssued, maxSeen: d.maxSeen ?? 0, ...(d.acceptedBootTime === undefined ? {} : { acceptedBootTime: d.acceptedBootTime }) };
+  return { promised: d.promised ?? null, accepted: d.accepted ?? null, chosen: d.chosen ?? null, chosenAtMs: d.chosenAtMs ?? null, bootstrapIssued: d.bootstrapIssued, maxSeen: d.maxSeen ?? 0, ...(d.acceptedBootId === undefined ? {} : { acceptedBootId: d.acceptedBootId }) };
 }
 
 function isBallot(x: unknown): x is { round: number; proposer: string } {
@@ -112,10 +112,10 @@ function fromSerial(s: SerialDurable): DurableState | undefined {
   if (s.chosenAtMs !== null && typeof s.chosenAtMs !== 'number') return undefined;
   if (typeof s.bootstrapIssued !== 'boolean') return undefined;
   if (s.maxSeen !== undefined && !(Number.isSafeInteger(s.maxSeen) && s.maxSeen >= 0)) return undefined;
-  if (s.acceptedBootTime !== undefined && !Number.isSafeInteger(s.acceptedBootTime)) return undefined;
+  if (s.acceptedBootId !== undefined && (typeof s.acceptedBootId !== 'string' || s.acceptedBootId === '')) return undefined;
   const durable: DurableState = { promised: s.promised ?? undefined, accepted: s.accepted ?? undefined, chosen: s.chosen ?? undefined, chosenAtMs: s.chosenAtMs ?? undefined, bootstrapIssued: s.bootstrapIssued };
   const withSeen = s.maxSeen ? { ...durable, maxSeen: s.maxSeen } : durable;
-  return s.acceptedBootTime === undefined ? withSeen : { ...withSeen, acceptedBootTime: s.acceptedBootTime };
+  return s.acceptedBootId === undefined ? withSeen : { ...withSeen, acceptedBootId: s.acceptedBootId };
 }
 
 /**
