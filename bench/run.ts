@@ -4,11 +4,13 @@
 // the apid port, so probes of dead addresses really time out instead of being refused. Writes
 // BENCHMARKS.md: each measure as a ratio to its budget.
 import { spawnSync } from 'bun';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BINARY, DaemonProcess, type LogLine } from '../test/e2e/daemon-process.ts';
 import { TalosSimulator } from '../test/sim/index.ts';
+import { writeBenchmarksSection } from './benchmarks-file.ts';
+import { reexecInNetns } from './netns.ts';
 
 const IN_NETNS = 'AB_BENCH_IN_NETNS';
 /** BENCH_QUICK=1 runs the /16 at default concurrency with a 250 ms timeout instead of the default 2 s. */
@@ -20,14 +22,6 @@ const OUT = QUICK ? join(import.meta.dir, '../build/bench/BENCHMARKS-quick.md') 
 const BENCH_BEGIN = '<!-- discovery-bench:begin (make bench) -->';
 const BENCH_END = '<!-- discovery-bench:end -->';
 
-function writeSection(section: string): void {
-  let text = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n';
-  const start = text.indexOf(BENCH_BEGIN);
-  const stop = text.indexOf(BENCH_END);
-  text = start >= 0 && stop > start ? text.slice(0, start) + section + text.slice(stop + BENCH_END.length) : `${text.trimEnd()}\n\n${section}\n`;
-  mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, text);
-}
 const LIVE = ['127.1.0.1', '127.1.0.2', '127.1.0.3'];
 const DEFAULT_SCAN_TIMEOUT_MS = 2_000;
 const DEFAULT_SCAN_INTERVAL_MS = 30_000;
@@ -39,12 +33,8 @@ function run(cmd: string[], input?: string): string {
   return r.stdout.toString();
 }
 
-if (process.env[IN_NETNS] !== '1') {
-  // Re-run this script inside a new network namespace: nothing here can reach a real network.
-  if (process.getuid?.() !== 0) throw new Error('make bench needs root (unshare -n, nftables)');
-  const r = spawnSync(['unshare', '-n', '--', process.execPath, import.meta.path], { env: { ...process.env, [IN_NETNS]: '1' }, stdout: 'inherit', stderr: 'inherit' });
-  process.exit(r.exitCode ?? 1);
-}
+// Re-run this script inside a new network namespace: nothing here can reach a real network.
+reexecInNetns(IN_NETNS, 'make bench (nftables too)');
 
 const NFT_RULES = `
 table ip abbench {
@@ -311,7 +301,7 @@ binary, one process per node, configured only through its environment.
   one SCAN_INTERVAL later (rounds start every SCAN_INTERVAL), as soon as its probe answers; arming does not wait for
   the rest of the scan. The worst case is about SCAN_INTERVAL plus one inspection.
 ${BENCH_END}`;
-  writeSection(md);
+  writeBenchmarksSection(OUT, BENCH_BEGIN, BENCH_END, md);
   log(QUICK ? `wrote ${OUT} (a quick run never touches BENCHMARKS.md)` : `updated ${OUT}: review it with git diff BENCHMARKS.md, commit it or git checkout it`);
 }
 

@@ -6,17 +6,15 @@
 //   - the same with 1, 5 and 10 peers answering over mTLS (cost per peer: TLS context, channel, buffers).
 // Runs itself in a private network namespace (unshare -n); writes its section of BENCHMARKS.md.
 import { spawnSync } from 'bun';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BINARY, DaemonProcess } from '../../test/e2e/daemon-process.ts';
+import { writeBenchmarksSection } from '../benchmarks-file.ts';
+import { reexecInNetns } from '../netns.ts';
 import { TalosSimulator, type NodeSpec } from '../../test/sim/index.ts';
 
-const IN_NETNS = 'AB_MEMORY_IN_NETNS';
-if (!process.env[IN_NETNS]) {
-  const r = spawnSync(['unshare', '-n', 'bash', '-c', `ip link set lo up && ${IN_NETNS}=1 exec "$0" "$@"`, process.execPath, ...process.argv.slice(1)], { stdout: 'inherit', stderr: 'inherit', env: process.env });
-  process.exit(r.exitCode ?? 1);
-}
+reexecInNetns('AB_MEMORY_IN_NETNS', 'make bench-memory');
 
 const REPO = join(import.meta.dir, '../..');
 const OUT = join(REPO, 'BENCHMARKS.md');
@@ -141,10 +139,6 @@ N peers answering over mTLS and one down:
 | --- | --- | --- |
 ${daemonRows.join('\n')}
 ${END}`;
-let text = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n';
-const a = text.indexOf(BEGIN);
-const b = text.indexOf(END);
-text = a >= 0 && b > a ? text.slice(0, a) + section + text.slice(b + END.length) : `${text.trimEnd()}\n\n${section}\n`;
-if (!process.env.MEM_NO_WRITE) writeFileSync(OUT, text);
+if (!process.env.MEM_NO_WRITE) writeBenchmarksSection(OUT, BEGIN, END, section);
 console.log(section);
 rmSync(work, { recursive: true, force: true });

@@ -5,17 +5,15 @@
 // growth, no timer growth, every renewal logged once. Writes its section of BENCHMARKS.md.
 // Runs itself inside a private network namespace (unshare -n); needs root.
 import { spawnSync } from 'bun';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonProcess } from '../../test/e2e/daemon-process.ts';
+import { writeBenchmarksSection } from '../benchmarks-file.ts';
+import { reexecInNetns } from '../netns.ts';
 import { TalosSimulator } from '../../test/sim/index.ts';
 
-const IN_NETNS = 'AB_SOAK_IN_NETNS';
-if (!process.env[IN_NETNS]) {
-  const r = spawnSync(['unshare', '-n', 'bash', '-c', `ip link set lo up && ${IN_NETNS}=1 exec "$0" "$@"`, process.execPath, ...process.argv.slice(1)], { stdout: 'inherit', stderr: 'inherit', env: process.env });
-  process.exit(r.exitCode ?? 1);
-}
+reexecInNetns('AB_SOAK_IN_NETNS', 'make soak');
 
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 10_000);
 const INTERVAL = process.env.SOAK_INTERVAL ?? '60ms';
@@ -219,11 +217,7 @@ ${table}
 ${curve}
 ${END}`;
 
-let text = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n';
-const a = text.indexOf(BEGIN);
-const b = text.indexOf(END);
-text = a >= 0 && b > a ? text.slice(0, a) + section + text.slice(b + END.length) : `${text.trimEnd()}\n\n${section}\n`;
-if (!process.env.SOAK_NO_WRITE) writeFileSync(OUT, text);
+if (!process.env.SOAK_NO_WRITE) writeBenchmarksSection(OUT, BEGIN, END, section);
 console.log(section);
 rmSync(work, { recursive: true, force: true });
 process.exit(checks.every(([, ok]) => ok) ? 0 : 1);

@@ -2,7 +2,8 @@
 // (sum of its regular files), and the compressed layer a node downloads — written into BENCHMARKS.md
 // between its own markers, so other sections of that file are left as they are.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeBenchmarksSection } from '../../bench/benchmarks-file.ts';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHS, imageArchive, imageRoot, REPO, type Arch } from '../../test/extension/build-outputs.ts';
 import { cleanName, readTar } from '../../test/extension/tar.ts';
@@ -55,9 +56,5 @@ const section = [
   END,
 ].join('\n');
 
-let text = existsSync(FILE) ? readFileSync(FILE, 'utf8') : '# Benchmarks\n';
-const start = text.indexOf(BEGIN);
-const stop = text.indexOf(END);
-text = start >= 0 && stop > start ? text.slice(0, start) + section + text.slice(stop + END.length) : `${text.trimEnd()}\n\n${section}\n`;
-writeFileSync(FILE, text);
+writeBenchmarksSection(FILE, BEGIN, END, section);
 console.log(section);
