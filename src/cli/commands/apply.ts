@@ -14,7 +14,7 @@ import type { FlagValues } from '../inputs/flags.ts';
 import { UsageError } from '../usage-error.ts';
 import { APID_PORT } from '../nodes/connect.ts';
 import { servedFingerprints } from '../nodes/fingerprint.ts';
-import { describeConflict, groupSameNodes } from '../rules/same-node.ts';
+import { describeConflict, groupSameNodes, resultPerAddress } from '../rules/same-node.ts';
 
 /**
  * The least ApplyConfiguration is given (ms), whatever --call-timeout says: the node validates and writes
@@ -108,13 +108,7 @@ export async function runApply(args: string[], io: Io, ctx: Omit<InputContext, '
     progress: (t, text) => progress.update(t.address, text),
   });
   const applied = await applyAll(toApply, parallel, policy, deps);
-  const resultOf = new Map(applied.map((r) => [r.address, r]));
-  const primaryOf = new Map(groups.flatMap((g) => g.aliases.map((a) => [a.address, g.primary.address] as const)));
-  const results: NodeApplyResult[] = targets.map((t) => {
-    const primary = primaryOf.get(t.address);
-    if (primary === undefined) return resultOf.get(t.address) as NodeApplyResult;
-    return { name: t.name, address: t.address, file: t.file ?? '', ok: resultOf.get(primary)?.ok ?? false, attempts: [], sameNodeAs: primary };
-  });
+  const results = resultPerAddress(targets, groups, applied, (t, primary, r): NodeApplyResult => ({ name: t.name, address: t.address, file: t.file ?? '', ok: r?.ok ?? false, attempts: [], sameNodeAs: primary }));
   const ok = results.every((r) => r.ok);
   emit(io, output, { command: 'apply', ok, policy: { ...policy, scheduleMs: retrySchedule(policy) }, parallel, deadlines, nodes: results, failed: results.filter((r) => !r.ok && !r.sameNodeAs).map((r) => r.address) }, () => render(results));
   return ok ? EXIT.OK : EXIT.FAILURE;

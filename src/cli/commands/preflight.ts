@@ -18,7 +18,7 @@ import type { FlagValues } from '../inputs/flags.ts';
 import { APID_PORT } from '../nodes/connect.ts';
 import { servedFingerprints } from '../nodes/fingerprint.ts';
 import { planChecks, type PlanCheck } from '../rules/plan-checks.ts';
-import { describeConflict, groupSameNodes } from '../rules/same-node.ts';
+import { describeConflict, groupSameNodes, resultPerAddress } from '../rules/same-node.ts';
 import { Progress, table, type Io } from '../render/report.ts';
 import { DEFAULT_RETRY, retrySchedule, type RetryPolicy } from '../rules/retry.ts';
 import type { NodeTarget } from '../inputs/target.ts';
@@ -152,13 +152,7 @@ export async function runPreflight(args: string[], io: Io, ctx: Omit<InputContex
   for (const g of groups) for (const a of g.aliases) progress.update(a.address, `same node as ${g.primary.address} (the same server certificate answers on both)`);
   // Read-only and mostly waiting on the network: many nodes at once, but not hundreds of connections.
   const checked = await mapBounded(groups, PREFLIGHT_CONCURRENCY, (g) => preflightNode(g.primary, policy, progress, served, deadlineMs));
-  const byAddress = new Map(checked.map((r) => [r.address, r]));
-  const primaryOf = new Map(groups.flatMap((g) => g.aliases.map((a) => [a.address, g.primary.address] as const)));
-  const results: PreflightResult[] = targets.map((t) => {
-    const primary = primaryOf.get(t.address);
-    if (primary === undefined) return byAddress.get(t.address) as PreflightResult;
-    return { name: t.name, address: t.address, file: t.file ?? '', ok: byAddress.get(primary)?.ok ?? false, checks: [], sameNodeAs: primary };
-  });
+  const results = resultPerAddress(targets, groups, checked, (t, primary, r): PreflightResult => ({ name: t.name, address: t.address, file: t.file ?? '', ok: r?.ok ?? false, checks: [], sameNodeAs: primary }));
   const plan: PlanCheck[] = conflicts.map((c) => ({ name: 'same-node', result: 'fail', detail: describeConflict(c), fix: 'give each node one config: drop the line with the wrong file' }));
   const controlPlanes = groups.flatMap((g) => {
     const read = readNodeConfig(g.primary.file as string);

@@ -44,3 +44,16 @@ export function groupSameNodes(targets: NodeTarget[], fingerprints: Map<string, 
 export function describeConflict(c: SameNodeConflict): string {
   return `${c.first.address} and ${c.second.address} are one node (the same server certificate answers on both) but are given different configs (${c.first.file ?? 'none'} and ${c.second.file ?? 'none'})`;
 }
+
+/**
+ * One result per listed address, in the order given: a group's primary keeps its own result (looked up by
+ * address in `results`); each alias gets `aliasOf(alias, primary's address, primary's result)`.
+ */
+export function resultPerAddress<R extends { address: string }>(targets: NodeTarget[], groups: NodeGroup[], results: R[], aliasOf: (alias: NodeTarget, primary: string, primaryResult: R | undefined) => R): R[] {
+  const byAddress = new Map(results.map((r) => [r.address, r]));
+  const primaryOf = new Map(groups.flatMap((g) => g.aliases.map((a) => [a.address, g.primary.address] as const)));
+  return targets.map((t) => {
+    const primary = primaryOf.get(t.address);
+    return primary === undefined ? (byAddress.get(t.address) as R) : aliasOf(t, primary, byAddress.get(primary));
+  });
+}
