@@ -201,7 +201,7 @@ export class SimIO implements RunnerIO {
    */
   private members(): MembersStatus {
     if (!this.config.discovery.includes('members')) return { kind: 'off' };
-    const k = this.w.nodes.filter((p) => p.registered).length;
+    const k = this.w.nodes.filter((p) => p.boot > 0).length;
     return { kind: 'known', members: k, controlPlaneAddresses: k, via: 'watch', controlPlaneMembers: k };
   }
 

@@ -22,14 +22,11 @@ export interface Etcd {
 
 /** One run of `autobootstrap run` on a node, from its start to its exit, crash or the node's reboot. */
 export interface DaemonInstance {
-  generation: number;
   alive: boolean;
   stop: AbortController;
   runtime: AgreementRuntime | undefined;
   /** The runner's doorbell: the members watch rings it when a new control plane registers. */
   wakeup: Wakeup | undefined;
-  /** Members discovery is among its sources (TALOS_AUTO_BOOTSTRAP_DISCOVERY). */
-  watchesMembers: boolean;
 }
 
 export interface SimNode {
@@ -41,16 +38,14 @@ export interface SimNode {
   clock: NodeClock;
   up: boolean;
   /** Changes on every reboot; events of an older boot are ignored. */
+  /** Boots so far; a node is registered with the discovery service from its first (kept across reboots within the affiliate TTL). */
   boot: number;
   /** SystemStat.boot_time, Unix seconds. */
   bootTime: number;
-  /** Registered with the discovery service (from its first boot; kept across reboots within the affiliate TTL). */
-  registered: boolean;
   etcd: Etcd;
   /** The acceptor state file; undefined until first written. */
   disk: DurableState | undefined;
   daemon: DaemonInstance | undefined;
-  daemonGeneration: number;
   /** The service exited 0 this boot (Talos: Finished; not restarted until the next boot). */
   finished: boolean;
   /** Not up before the heal: never boots (q < N: the control plane that never boots), or only late. */

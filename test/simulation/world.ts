@@ -156,11 +156,9 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
       up: false,
       boot: 0,
       bootTime: 0,
-      registered: false,
       etcd: { data: undefined, pending: false, inBootstrapCall: false, running: false, joinAt: undefined },
       disk: undefined,
       daemon: undefined,
-      daemonGeneration: 0,
       finished: false,
       absent,
       lateBootMs: absent && rng.chance(0.5) ? rng.int(0, LATE_BOOT_MS) : undefined,
@@ -292,7 +290,7 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
   const startDaemon = (n: SimNode, boot: number) => {
     if (!n.up || n.boot !== boot || n.daemon || n.finished) return;
     const config = configs[n.index] as Config;
-    const d: DaemonInstance = { generation: ++n.daemonGeneration, alive: true, stop: new AbortController(), runtime: undefined, wakeup: undefined, watchesMembers: config.discovery.includes('members') };
+    const d: DaemonInstance = { alive: true, stop: new AbortController(), runtime: undefined, wakeup: undefined };
     n.daemon = d;
     note(`${n.id} daemon started`);
     const timers = daemonTimers(vt, n.clock, () => d.alive);
@@ -365,10 +363,9 @@ export async function runScenario(sc: Scenario, opts: { trace?: boolean } = {}):
     n.etcd.running = n.etcd.data !== undefined;
     const boot = n.boot;
     note(`${n.id} booted (boot time ${n.bootTime})`);
-    if (!n.registered) {
-      // The members watch of every running daemon with members discovery rings its doorbell for a new node.
-      n.registered = true;
-      for (const p of nodes) if (p.daemon?.alive && p.daemon.watchesMembers) p.daemon.wakeup?.ring(`member ${n.address}`);
+    if (n.boot === 1) {
+      // Registered now: the members watch of every running daemon with members discovery rings its doorbell.
+      for (const p of nodes) if (p.daemon?.alive && (configs[p.index] as Config).discovery.includes('members')) p.daemon.wakeup?.ring(`member ${n.address}`);
     }
     vt.after(quorumErrorVariant ? rng.int(2_000, 10_000) : rng.int(1_000, 10_000), () => startDaemon(n, boot));
     if (!net.healed && rebootRate > 0) vt.after(exponential(rng, rebootRate), () => reboot(n, boot));
